@@ -1,0 +1,48 @@
+"""The outbox API the domain apps use: `emit` one event inside the caller's transaction."""
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.utils import timezone
+
+from webhooks.models import OutboxEvent
+
+EVENT_VERSION = 1
+
+
+def _jsonable(data: Mapping[str, Any]) -> dict:
+    """Round-trip through Django's encoder so Decimals, dates and UUIDs are stored as strings."""
+    import json
+
+    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+
+
+def emit(*, shop_id: int, shop: str, type: str, actor: str, data: Mapping[str, Any]) -> OutboxEvent:
+    """Write one event. Must run inside the transaction of the change it describes, so a rollback
+    removes the event too and nothing is ever announced that did not happen."""
+    conn = transaction.get_connection()
+    if not conn.in_atomic_block:
+        raise RuntimeError("emit() must be called inside transaction.atomic() with the change it describes")
+    event_id = uuid.uuid4()
+    occurred_at = timezone.now()
+    envelope = {
+        "id": str(event_id),
+        "type": type,
+        "version": EVENT_VERSION,
+        "occurred_at": occurred_at.isoformat(),
+        "shop": shop,
+        "actor": actor,
+        "data": _jsonable(data),
+    }
+    return OutboxEvent.objects.create(
+        id=event_id,
+        shop_id=shop_id,
+        type=type,
+        version=EVENT_VERSION,
+        actor=actor,
+        payload=envelope,
+        occurred_at=occurred_at,
+    )
