@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_celery_beat",
     "webhooks",
     "subscriptions",
@@ -51,6 +52,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "integrations.middleware.IdempotencyMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -156,12 +158,28 @@ CELERY_ENABLE_UTC = True
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # Named by dotted path so no domain app imports `integrations`.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["integrations.api.auth.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["integrations.api.auth.HasResourcePermission"],
+    "DEFAULT_THROTTLE_CLASSES": ["integrations.api.auth.ApiKeyRateThrottle"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "EXCEPTION_HANDLER": "subscriptions.api.common.exception_handler",
+    "UNAUTHENTICATED_USER": None,
+    "COERCE_DECIMAL_TO_STRING": True,
 }
+VENDOR_API_RATE_LIMIT = env.int("VENDOR_API_RATE_LIMIT", default=600)  # requests per window per key
+VENDOR_API_RATE_WINDOW = env.int("VENDOR_API_RATE_WINDOW", default=60)  # seconds
+VENDOR_API_MAX_BODY_BYTES = env.int("VENDOR_API_MAX_BODY_BYTES", default=256 * 1024)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Vendor API",
     "DESCRIPTION": "Smartrr-compatible vendor API for subscriptions, customers, orders and webhooks.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 LOGGING = {

@@ -1,5 +1,6 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.health import healthz
 
@@ -7,7 +8,24 @@ admin.site.site_header = "Subscriptions — merchant console"
 admin.site.site_title = "Merchant console"
 admin.site.index_title = "Your shop"
 
+vendor_patterns = [
+    path(
+        "schema/",
+        SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[]),
+        name="vendor-schema",
+    ),
+    path(
+        "docs/",
+        SpectacularSwaggerView.as_view(
+            url_name="vendor-schema", authentication_classes=[], permission_classes=[]
+        ),
+        name="vendor-docs",
+    ),
+    path("", include("subscriptions.api.urls")),
+]
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("vendor/", include(vendor_patterns)),
 ]

@@ -1,0 +1,98 @@
+"""`Idempotency-Key` for the vendor API: a retried POST/PUT replays the first answer.
+
+A middleware (not a view mixin) so every vendor view gets it without the domain apps knowing
+about API keys. Records live 24 hours, per API key.
+"""
+
+import datetime as dt
+import hashlib
+import json
+
+from django.db import IntegrityError, transaction
+from django.http import HttpResponse
+from django.utils import timezone
+
+from integrations.api.auth import raw_key_from
+from integrations.models import IdempotencyRecord
+from integrations.services import api_key_authenticate
+
+TTL = dt.timedelta(hours=24)
+METHODS = {"POST", "PUT", "PATCH"}
+
+
+def _problem(status: int, title: str, detail: str, code: str) -> HttpResponse:
+    body = {
+        "type": f"https://docs.subscriptions.example/errors/{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    return HttpResponse(json.dumps(body), status=status, content_type="application/problem+json")
+
+
+class IdempotencyMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        idem_key = request.headers.get("Idempotency-Key")
+        if not idem_key or request.method not in METHODS or not request.path.startswith("/vendor/"):
+            return self.get_response(request)
+        if len(idem_key) > 255:
+            return _problem(
+                400,
+                "Invalid request",
+                "The Idempotency-Key header is longer than 255 characters.",
+                "invalid_idempotency_key",
+            )
+        raw = raw_key_from(request)
+        api_key = api_key_authenticate(raw) if raw else None
+        if api_key is None:
+            return self.get_response(request)  # the view answers 401
+        body = request.body
+        fingerprint = hashlib.sha256(
+            b"\n".join([request.method.encode(), request.get_full_path().encode(), body])
+        ).hexdigest()
+        IdempotencyRecord.objects.filter(
+            api_key=api_key, key=idem_key, created_at__lt=timezone.now() - TTL
+        ).delete()
+        try:
+            with transaction.atomic():
+                record = IdempotencyRecord.objects.create(
+                    api_key=api_key, key=idem_key, request_fingerprint=fingerprint
+                )
+        except IntegrityError:
+            existing = IdempotencyRecord.objects.get(api_key=api_key, key=idem_key)
+            if existing.request_fingerprint != fingerprint:
+                return _problem(
+                    422,
+                    "Unprocessable request",
+                    "This Idempotency-Key was already used with a different request.",
+                    "idempotency_key_reused",
+                )
+            if existing.status_code is None:
+                return _problem(
+                    409,
+                    "Conflict",
+                    "A request with this Idempotency-Key is still being processed.",
+                    "idempotency_in_progress",
+                )
+            replay = HttpResponse(
+                bytes(existing.response_body or b""),
+                status=existing.status_code,
+                content_type=existing.content_type or "application/json",
+            )
+            replay["Idempotent-Replayed"] = "true"
+            return replay
+        response = self.get_response(request)
+        if response.status_code >= 500 or response.status_code in (401, 429):
+            record.delete()  # not an answer worth replaying: let the retry run for real
+            return response
+        if hasattr(response, "render") and not response.is_rendered:
+            response.render()
+        record.status_code = response.status_code
+        record.response_body = response.content
+        record.content_type = response.get("Content-Type", "")
+        record.save(update_fields=["status_code", "response_body", "content_type"])
+        return response

@@ -1,0 +1,107 @@
+"""API keys: create, revoke, authenticate."""
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+
+from integrations.models import RESOURCES, Access, ApiKey
+from subscriptions.errors import DomainError
+from subscriptions.models import Shop
+
+# Writing `last_used_at` on every request would turn every read into a write; once a minute is plenty.
+LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
+
+
+def parse_permissions(specs: list[str]) -> dict[str, str]:
+    """`["subscriptions:rw", "customers:r"]` -> {"subscriptions": "write", "customers": "read"}."""
+    levels = {
+        "rw": Access.WRITE,
+        "w": Access.WRITE,
+        "write": Access.WRITE,
+        "r": Access.READ,
+        "read": Access.READ,
+        "none": Access.NONE,
+        "-": Access.NONE,
+    }
+    result: dict[str, str] = {}
+    for spec in specs:
+        resource, _, level = spec.partition(":")
+        resource = resource.strip().lower()
+        if resource == "all":
+            targets = list(RESOURCES)
+        elif resource in RESOURCES:
+            targets = [resource]
+        else:
+            raise DomainError(
+                "unknown_resource",
+                f"Unknown resource '{resource}'; choose from {', '.join(RESOURCES)}.",
+                field="permissions",
+            )
+        if level.strip().lower() not in levels:
+            raise DomainError(
+                "unknown_access",
+                f"Unknown access '{level}' for {resource}; use r or rw.",
+                field="permissions",
+            )
+        for target in targets:
+            result[target] = levels[level.strip().lower()]
+    return result
+
+
+@transaction.atomic
+def api_key_create(
+    *,
+    shop: Shop,
+    token_nickname: str,
+    permissions: dict[str, str],
+    application_nickname: str = "",
+    expires_at: dt.datetime | None = None,
+) -> tuple[ApiKey, str]:
+    """A new key; returns it with the full secret, which is shown once and never stored."""
+    if not (token_nickname or "").strip():
+        raise DomainError("required", "Give the key a token nickname.", field="token_nickname")
+    if expires_at is not None and expires_at <= timezone.now():
+        raise DomainError("date_in_past", "The expiry must be in the future.", field="expires_at")
+    raw, prefix, salt, hashed = ApiKey.generate()
+    key = ApiKey(
+        shop=shop,
+        token_nickname=token_nickname.strip(),
+        application_nickname=(application_nickname or "").strip(),
+        prefix=prefix,
+        salt=salt,
+        hashed_secret=hashed,
+        expires_at=expires_at,
+    )
+    for resource, level in permissions.items():
+        if resource not in RESOURCES or level not in Access.values:
+            raise DomainError(
+                "unknown_resource", f"Unknown permission {resource}={level}.", field="permissions"
+            )
+        setattr(key, f"perm_{resource}", level)
+    key.save()
+    return key, raw
+
+
+@transaction.atomic
+def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
+    if api_key.revoked_at is None:
+        api_key.revoked_at = timezone.now()
+        api_key.save(update_fields=["revoked_at"])
+    return api_key
+
+
+def api_key_authenticate(raw: str) -> ApiKey | None:
+    """The usable key for a presented secret, or None (wrong, revoked or expired)."""
+    parts = ApiKey.split(raw)
+    if parts is None:
+        return None
+    prefix, secret = parts
+    key = ApiKey.objects.select_related("shop").filter(prefix=prefix).first()
+    if key is None or not key.matches(secret) or not key.is_usable:
+        return None
+    now = timezone.now()
+    if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        key.last_used_at = now
+    return key
