@@ -22,6 +22,9 @@ vendor_patterns = [
         name="vendor-docs",
     ),
     path("", include("subscriptions.api.urls")),
+    path("", include("subscriptions.api.smartrr_extra_urls")),
+    path("", include("subscriptions.api.resource_urls")),
+    path("", include("webhooks.api.urls")),
 ]
 
 urlpatterns = [

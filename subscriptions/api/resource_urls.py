@@ -1,0 +1,3 @@
+"""Vendor API routes (mounted under /vendor/)."""
+
+urlpatterns = []

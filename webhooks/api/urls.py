@@ -1,0 +1,3 @@
+"""Vendor API routes for webhook endpoints (mounted under /vendor/)."""
+
+urlpatterns = []
