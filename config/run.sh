@@ -66,7 +66,8 @@ cat <<BANNER
  Merchant console : http://127.0.0.1:${PORT}/admin/
  Health           : http://127.0.0.1:${PORT}/healthz
  Demo logins      : admin / admin  (superuser)
-                    staff@demo-shop.example / demo  (demo shop staff)
+                    staff@demo-shop.example / demo  (staff of the demo shop)
+                    staff@other-shop.example / demo  (staff of a second shop)
  Ctrl-C stops web, worker and beat.
 ==============================================================
 
