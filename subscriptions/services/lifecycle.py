@@ -69,6 +69,14 @@ def next_order_date(subscription: Subscription) -> dt.date | None:
     return None
 
 
+def _next_order_fields(subscription: Subscription) -> dict[str, str]:
+    """Flat template fields ("Your next order will be on {new_delivery_date}") for the date the next
+    order is really placed: after a skip that is not `next_billing_date`, which may be the skipped date."""
+    date = next_order_date(subscription)
+    shown = date.strftime(subscription.shop.date_format) if date else ""
+    return {"next_order_date": shown, "new_delivery_date": shown}
+
+
 def _check_variant(subscription: Subscription, variant: Variant | None, *, field: str) -> Variant:
     require_same_shop(subscription, variant, field=field, label="product variant")
     if not variant.purchasable:
@@ -212,7 +220,7 @@ def subscription_skip(
         "subscription.skipped",
         sub,
         actor=actor,
-        extra={"skipped_date": date.isoformat(), "next_order_date": new_next.isoformat() if new_next else ""},
+        extra={"skipped_date": date.isoformat(), **_next_order_fields(sub)},
     )
     return sub
 
@@ -245,7 +253,10 @@ def subscription_unskip(
         details={"date": skip.date.isoformat()},
     )
     emit_subscription_event(
-        "subscription.unskipped", sub, actor=actor, extra={"unskipped_date": skip.date.isoformat()}
+        "subscription.unskipped",
+        sub,
+        actor=actor,
+        extra={"unskipped_date": skip.date.isoformat(), **_next_order_fields(sub)},
     )
     return sub
 
