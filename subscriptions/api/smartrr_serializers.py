@@ -172,3 +172,9 @@ class BulkResultSerializer(serializers.Serializer):
 
 class BulkResponse(serializers.Serializer):
     data = BulkResultSerializer(many=True)
+
+
+class PingResponse(serializers.Serializer):
+    shop = serializers.CharField()
+    key = serializers.CharField()
+    prefix = serializers.CharField()

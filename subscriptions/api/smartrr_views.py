@@ -365,3 +365,15 @@ BulkPauseView = extend_schema(summary="Bulk Pause Purchases")(
 BulkSkipView = extend_schema(summary="Bulk Skip Purchases")(
     type("BulkSkipView", (BulkActionView,), {"action_name": "skip"})
 )
+
+
+@extend_schema(
+    tags=["Keys"],
+    summary="Check an API key",
+    description="Answers which shop and key a request authenticates as; handy to test a new key.",
+    responses=s.PingResponse,
+)
+class PingView(VendorView):
+    def get(self, request):
+        key = request.auth
+        return Response({"shop": key.shop.domain, "key": key.token_nickname, "prefix": key.prefix})

@@ -7,6 +7,7 @@ from subscriptions.api import smartrr_views as v
 PS = "customer/<str:cust_rel_id>/purchase-state/<str:purchase_state_id>"
 
 urlpatterns = [
+    path("ping", v.PingView.as_view(), name="vendor-ping"),
     path("order/formatted", v.FormattedOrdersView.as_view(), name="vendor-order-formatted"),
     path("purchase-state", v.PurchaseStateListView.as_view(), name="vendor-purchase-state-list"),
     path(
