@@ -3,6 +3,8 @@
 `webhooks` imports no other app: the shop is referred to by id only.
 """
 
+import base64
+import secrets
 import uuid
 
 from django.db import models
@@ -30,3 +32,29 @@ class OutboxEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.id}"
+
+
+def generate_endpoint_secret() -> str:
+    """A Standard Webhooks signing secret: `whsec_` + base64 of 32 random bytes."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+class WebhookEndpoint(models.Model):
+    """A merchant's URL that receives the events it subscribed to (delivery lives in the relay)."""
+
+    shop_id = models.BigIntegerField(db_index=True)
+    url = models.URLField(max_length=2000)
+    events = models.JSONField(default=list, help_text="Event types delivered to this URL.")
+    description = models.CharField(max_length=255, blank=True)
+    secret = models.CharField(max_length=100, default=generate_endpoint_secret, editable=False)
+    enabled = models.BooleanField(default=True)
+    disabled_reason = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "Webhook"
+
+    def __str__(self) -> str:
+        return self.url

@@ -1,3 +1,10 @@
 """Vendor API routes for webhook endpoints (mounted under /vendor/)."""
 
-urlpatterns = []
+from django.urls import path
+
+from webhooks.api import views
+
+urlpatterns = [
+    path("webhook", views.WebhookListView.as_view(), name="vendor-webhook-list"),
+    path("webhook/<int:webhook_id>", views.WebhookDetailView.as_view(), name="vendor-webhook-detail"),
+]

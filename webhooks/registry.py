@@ -1,0 +1,41 @@
+"""Event types merchants may subscribe webhook endpoints to.
+
+`webhooks` imports no other app, so the apps that own events register their catalogue here at
+start-up (`AppConfig.ready`): `register_event_types({"subscription.skipped": ("Next order skipped",
+"Subscription skip"), ...})` — type -> (meaning, seed webhook name or "").
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class EventType:
+    type: str
+    meaning: str
+    seed_name: str = ""
+
+
+_EVENT_TYPES: dict[str, EventType] = {}
+
+
+def register_event_types(catalogue: dict[str, tuple[str, str] | str]) -> None:
+    """Add (or replace) event types; values are `(meaning, seed name)` or just a meaning."""
+    for type_, value in catalogue.items():
+        meaning, seed_name = (value, "") if isinstance(value, str) else (value[0], value[1])
+        _EVENT_TYPES[type_] = EventType(type_, meaning, seed_name or "")
+
+
+def event_types() -> dict[str, EventType]:
+    return dict(_EVENT_TYPES)
+
+
+def resolve_event_type(name: str) -> str | None:
+    """Our event type for `name`, given as the type itself or as its seed (Smartrr) webhook name."""
+    name = (name or "").strip()
+    if name in _EVENT_TYPES:
+        return name
+    folded = name.casefold()
+    for event in _EVENT_TYPES.values():
+        if event.seed_name and event.seed_name.casefold() == folded:
+            return event.type
+    return None
