@@ -770,6 +770,7 @@ def subscription_apply_discount(
 @transaction.atomic
 def subscription_remove_discount(*, subscription: Subscription, actor: Actor, code: str) -> Subscription:
     sub = lock_subscription(subscription)
+    require_status(sub, *LIVE, action="remove a discount code")
     normalized = (code or "").strip().upper()
     applied = sub.discounts.filter(code__code=normalized, removed_at__isnull=True).first()
     if applied is None:
