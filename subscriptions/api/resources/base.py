@@ -1,0 +1,97 @@
+"""Shared pieces of the resource API: whitelisted cursor ordering, shop-scoped references, money."""
+
+from django.db.models import Model
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import exceptions, serializers
+
+from subscriptions.api.common import StableCursorPagination, VendorView
+from subscriptions.errors import DomainError
+
+
+class OrderedCursorPagination(StableCursorPagination):
+    """Cursor paging whose `ordering` query parameter is one of the view's `ordering_fields`
+    (optionally with a leading `-`). The primary key breaks ties so pages never overlap."""
+
+    ordering_param = "ordering"
+
+    def get_ordering(self, request, queryset, view):
+        allowed = getattr(view, "ordering_fields", ())
+        default = getattr(view, "default_ordering", "-id")
+        wanted = request.query_params.get(self.ordering_param) or default
+        if wanted.lstrip("-") not in allowed:
+            choices = ", ".join(f"{name}, -{name}" for name in allowed)
+            raise exceptions.ValidationError({self.ordering_param: [f"Order by one of: {choices}."]})
+        tiebreak = "-id" if wanted.startswith("-") else "id"
+        return (wanted, tiebreak) if wanted.lstrip("-") != "id" else (wanted,)
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+            raise exceptions.ValidationError(
+                {self.page_size_query_param: [f"Must be a whole number between 1 and {self.max_page_size}."]}
+            )
+        return int(raw)
+
+    def decode_cursor(self, request):
+        try:
+            return super().decode_cursor(request)
+        except exceptions.NotFound as exc:  # DRF answers 404 for a mangled cursor; it is bad input
+            raise exceptions.ValidationError({self.cursor_query_param: ["Invalid cursor."]}) from exc
+
+
+def ordering_parameter(fields: tuple[str, ...], default: str) -> OpenApiParameter:
+    return OpenApiParameter(
+        "ordering",
+        str,
+        enum=[prefix + name for name in fields for prefix in ("", "-")],
+        description=f"Sort order (default `{default}`); `-` for descending.",
+    )
+
+
+class ResourceView(VendorView):
+    pagination_class = OrderedCursorPagination
+    ordering_fields: tuple[str, ...] = ("id",)
+    default_ordering = "-id"
+
+    @property
+    def shop(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no key, no shop
+            return None
+        return super().shop
+
+    def render(self, serializer_class, instance, **kwargs):
+        return serializer_class(instance, context=self.get_serializer_context(), **kwargs).data
+
+
+class InShop(serializers.IntegerField):
+    """A reference by id to a row of the caller's shop. An id of another shop (or none) answers
+    404 naming the field, as every other way of reaching another shop's row does."""
+
+    def __init__(self, model: type[Model], label: str, queryset=None, **kwargs):
+        self.model = model
+        self.thing = label
+        self.base_queryset = queryset
+        kwargs.setdefault("min_value", 1)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        pk = super().to_internal_value(data)
+        queryset = self.base_queryset if self.base_queryset is not None else self.model.objects.all()
+        found = queryset.filter(shop=self.context["shop"], pk=pk).first()
+        if found is None:
+            raise DomainError(
+                "not_found", f"That {self.thing} does not exist in this shop.", field=self.field_name
+            )
+        return found
+
+
+class Money(serializers.DecimalField):
+    """An amount as a string with two decimals; the currency travels in its own field."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_digits", 14)
+        kwargs.setdefault("decimal_places", 2)
+        kwargs.setdefault("coerce_to_string", True)
+        super().__init__(**kwargs)

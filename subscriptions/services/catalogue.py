@@ -1,0 +1,64 @@
+"""Catalogue: products and their variants as the merchant maintains them."""
+
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+
+from subscriptions.actors import Actor
+from subscriptions.errors import DomainError
+from subscriptions.models import Product, Variant
+
+PRODUCT_FIELDS = ("title", "description", "active")
+VARIANT_FIELDS = ("title", "price", "available", "archived", "inventory")
+
+
+def _check_unknown(fields: dict, allowed: tuple[str, ...], label: str) -> None:
+    unknown = set(fields) - set(allowed)
+    if unknown:
+        name = sorted(unknown)[0]
+        raise DomainError("unknown_field", f"The {label} field '{name}' cannot be changed.", field=name)
+
+
+@transaction.atomic
+def product_update(*, product: Product, actor: Actor, **fields) -> Product:
+    """Rename, describe, or switch a product on or off. A title is never empty."""
+    _check_unknown(fields, PRODUCT_FIELDS, "product")
+    product = Product.objects.select_for_update().get(pk=product.pk)
+    if "title" in fields:
+        fields["title"] = (fields["title"] or "").strip()
+        if not fields["title"]:
+            raise DomainError("required", "A product needs a title.", field="title")
+    for name, value in fields.items():
+        setattr(product, name, value)
+    if fields:
+        product.save(update_fields=list(fields))
+    return product
+
+
+@transaction.atomic
+def variant_update(*, variant: Variant, actor: Actor, **fields) -> Variant:
+    """Change a variant's price, availability, archive flag or stock. The price is never negative;
+    stock is a whole number or empty (not tracked). Existing subscribers keep the line price they
+    signed up with (see `SubscriptionLine.unit_price`)."""
+    _check_unknown(fields, VARIANT_FIELDS, "variant")
+    variant = Variant.objects.select_for_update().get(pk=variant.pk)
+    if "price" in fields:
+        try:
+            price = Decimal(fields["price"])
+        except (InvalidOperation, TypeError, ValueError) as exc:
+            raise DomainError("invalid_price", "The price must be a number.", field="price") from exc
+        if price < 0:
+            raise DomainError("invalid_price", "The price cannot be negative.", field="price")
+        fields["price"] = price.quantize(Decimal("0.01"))
+    if "title" in fields:
+        fields["title"] = (fields["title"] or "").strip()
+        if not fields["title"]:
+            raise DomainError("required", "A variant needs a title.", field="title")
+    inventory = fields.get("inventory")
+    if inventory is not None and (isinstance(inventory, bool) or not isinstance(inventory, int)):
+        raise DomainError("invalid_inventory", "Stock must be a whole number.", field="inventory")
+    for name, value in fields.items():
+        setattr(variant, name, value)
+    if fields:
+        variant.save(update_fields=list(fields))
+    return variant
