@@ -49,6 +49,11 @@ def parse_permissions(specs: list[str]) -> dict[str, str]:
     return result
 
 
+def api_key_expiry(*, shop: Shop, date: dt.date) -> dt.datetime:
+    """A key set to expire "on" a date stops working at the start of that day in the shop's timezone."""
+    return dt.datetime.combine(date, dt.time.min, tzinfo=shop.tz)
+
+
 @transaction.atomic
 def api_key_create(
     *,
