@@ -29,7 +29,7 @@ def customer_create(*, shop: Shop, email: str, actor: Actor, **fields) -> Custom
     if unknown:
         name = sorted(unknown)[0]
         raise DomainError("unknown_field", f"Unknown customer field '{name}'.", field=name)
-    if Customer.objects.filter(shop=shop, email=email).exists():
+    if Customer.objects.filter(shop=shop, email__iexact=email).exists():
         raise DomainError("email_taken", f"A customer with the email {email} already exists.", field="email")
     try:
         with transaction.atomic():
@@ -63,7 +63,7 @@ def customer_update(*, customer: Customer, actor: Actor, **fields) -> Customer:
         email = _normalize_email(fields.pop("email"))
         if email != customer.email:
             if (
-                Customer.objects.filter(shop_id=customer.shop_id, email=email)
+                Customer.objects.filter(shop_id=customer.shop_id, email__iexact=email)
                 .exclude(pk=customer.pk)
                 .exists()
             ):
