@@ -4,7 +4,7 @@ from django.db.models import Model
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions, serializers
 
-from subscriptions.api.common import StableCursorPagination, VendorView
+from subscriptions.api.common import StableCursorPagination, StrictSerializer, VendorView
 from subscriptions.errors import DomainError
 
 
@@ -95,3 +95,21 @@ class Money(serializers.DecimalField):
         kwargs.setdefault("decimal_places", 2)
         kwargs.setdefault("coerce_to_string", True)
         super().__init__(**kwargs)
+
+
+class Input(StrictSerializer):
+    """Strict input: unknown fields refused (StrictSerializer), and text fields take only JSON
+    strings (DRF would quietly turn `5` or `true` into "5" and "True")."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            wrong = {
+                name: ["Must be a string."]
+                for name, field in self.fields.items()
+                if isinstance(field, serializers.CharField)
+                and data.get(name) is not None
+                and not isinstance(data[name], str)
+            }
+            if wrong:
+                raise serializers.ValidationError(wrong, code="invalid")
+        return super().to_internal_value(data)

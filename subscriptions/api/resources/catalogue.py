@@ -7,8 +7,7 @@ from rest_framework import serializers
 from rest_framework.mixins import ListModelMixin, RetrieveModelMixin
 from rest_framework.response import Response
 
-from subscriptions.api.common import StrictSerializer
-from subscriptions.api.resources.base import Money, ResourceView, ordering_parameter
+from subscriptions.api.resources.base import Input, Money, ResourceView, ordering_parameter
 from subscriptions.api.resources.filters import ProductFilter, VariantFilter
 from subscriptions.models import Product, Variant
 from subscriptions.services.catalogue import product_update, variant_update
@@ -49,13 +48,13 @@ class ProductOut(serializers.Serializer):
     variants = VariantOut(many=True, source="variants.all")
 
 
-class ProductUpdateIn(StrictSerializer):
+class ProductUpdateIn(Input):
     title = serializers.CharField(max_length=255, required=False)
     description = serializers.CharField(required=False, allow_blank=True)
     active = serializers.BooleanField(required=False)
 
 
-class VariantUpdateIn(StrictSerializer):
+class VariantUpdateIn(Input):
     title = serializers.CharField(max_length=255, required=False)
     price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False)
     available = serializers.BooleanField(required=False)

@@ -7,8 +7,7 @@ from rest_framework.mixins import ListModelMixin, RetrieveModelMixin
 from rest_framework.response import Response
 
 from subscriptions import services
-from subscriptions.api.common import StrictSerializer
-from subscriptions.api.resources.base import ResourceView, ordering_parameter
+from subscriptions.api.resources.base import Input, ResourceView, ordering_parameter
 from subscriptions.api.resources.filters import CustomerFilter
 from subscriptions.models import Address, Customer, PaymentMethod, Subscription
 from subscriptions.selectors import customer_get
@@ -62,7 +61,7 @@ class PaymentMethodOut(serializers.Serializer):
 # ---------------------------------------------------------------- input
 
 
-class CustomerCreateIn(StrictSerializer):
+class CustomerCreateIn(Input):
     email = serializers.EmailField(max_length=254)
     first_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
     last_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
@@ -74,7 +73,7 @@ class CustomerUpdateIn(CustomerCreateIn):
     email = serializers.EmailField(max_length=254, required=False)
 
 
-class AddressIn(StrictSerializer):
+class AddressIn(Input):
     first_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
     last_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
     line1 = serializers.CharField(max_length=200)
@@ -86,7 +85,7 @@ class AddressIn(StrictSerializer):
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
 
 
-class PaymentMethodIn(StrictSerializer):
+class PaymentMethodIn(Input):
     gateway = serializers.ChoiceField(choices=PaymentMethod.Gateway.choices)
     token = serializers.CharField(max_length=255, help_text="The gateway's reference, never a card number.")
     brand = serializers.CharField(max_length=32, required=False, allow_blank=True)

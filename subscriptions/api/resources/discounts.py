@@ -5,8 +5,7 @@ from rest_framework import serializers, status
 from rest_framework.mixins import ListModelMixin, RetrieveModelMixin
 from rest_framework.response import Response
 
-from subscriptions.api.common import StrictSerializer
-from subscriptions.api.resources.base import Money, ResourceView, ordering_parameter
+from subscriptions.api.resources.base import Input, Money, ResourceView, ordering_parameter
 from subscriptions.api.resources.filters import DiscountCodeFilter
 from subscriptions.models import DiscountCode
 from subscriptions.services.discounts import discount_code_create, discount_code_update
@@ -35,7 +34,7 @@ class DiscountCodeOut(serializers.Serializer):
         return self.context["view"].shop.currency
 
 
-class DiscountCodeCreateIn(StrictSerializer):
+class DiscountCodeCreateIn(Input):
     code = serializers.CharField(max_length=64)
     kind = serializers.ChoiceField(choices=DiscountCode.Kind.choices, default=DiscountCode.Kind.PERCENTAGE)
     value = serializers.DecimalField(max_digits=10, decimal_places=2)
@@ -52,7 +51,7 @@ class DiscountCodeCreateIn(StrictSerializer):
     usage_limit = serializers.IntegerField(min_value=1, required=False, allow_null=True)
 
 
-class DiscountCodeUpdateIn(StrictSerializer):
+class DiscountCodeUpdateIn(Input):
     active = serializers.BooleanField(required=False)
     starts_at = serializers.DateTimeField(required=False, allow_null=True)
     ends_at = serializers.DateTimeField(required=False, allow_null=True)

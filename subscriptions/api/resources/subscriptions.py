@@ -9,8 +9,7 @@ from rest_framework.mixins import ListModelMixin, RetrieveModelMixin
 from rest_framework.response import Response
 
 from subscriptions import services
-from subscriptions.api.common import StrictSerializer
-from subscriptions.api.resources.base import InShop, Money, ResourceView, ordering_parameter
+from subscriptions.api.resources.base import Input, InShop, Money, ResourceView, ordering_parameter
 from subscriptions.api.resources.customers import AddressIn, AddressOut, PaymentMethodOut
 from subscriptions.api.resources.filters import SubscriptionFilter
 from subscriptions.models import (
@@ -120,12 +119,12 @@ def subscriptions_for(shop):
 # ---------------------------------------------------------------- input
 
 
-class LineIn(StrictSerializer):
+class LineIn(Input):
     variant = InShop(Variant, "product variant", queryset=Variant.objects.select_related("product"))
     quantity = serializers.IntegerField(min_value=1, max_value=1000, default=1)
 
 
-class SubscriptionCreateIn(StrictSerializer):
+class SubscriptionCreateIn(Input):
     customer = InShop(Customer, "customer", queryset=Customer.objects.select_related("shop"))
     plan = InShop(Plan, "plan", queryset=Plan.objects.select_related("program"))
     lines = LineIn(many=True, allow_empty=False, max_length=100)
@@ -137,33 +136,33 @@ class SubscriptionCreateIn(StrictSerializer):
     external_id = serializers.CharField(max_length=64, required=False, allow_blank=True)
 
 
-class SkipIn(StrictSerializer):
+class SkipIn(Input):
     date = serializers.DateField(required=False, help_text="A scheduled order date; default the next order.")
 
 
-class PauseIn(StrictSerializer):
+class PauseIn(Input):
     resume_on = serializers.DateField(
         required=False, allow_null=True, help_text="Resume automatically on this date."
     )
 
 
-class ActivateIn(StrictSerializer):
+class ActivateIn(Input):
     next_billing_date = serializers.DateField(required=False, allow_null=True)
 
 
-class CancelIn(StrictSerializer):
+class CancelIn(Input):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=500)
 
 
-class DateIn(StrictSerializer):
+class DateIn(Input):
     date = serializers.DateField()
 
 
-class EmptyIn(StrictSerializer):
+class EmptyIn(Input):
     pass
 
 
-class GiftIn(StrictSerializer):
+class GiftIn(Input):
     recipient_first_name = serializers.CharField(max_length=100)
     recipient_last_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
     recipient_email = serializers.EmailField(required=False, allow_blank=True)
@@ -176,17 +175,17 @@ class GiftIn(StrictSerializer):
     country = serializers.CharField(min_length=2, max_length=2)
 
 
-class SwapVariantIn(StrictSerializer):
+class SwapVariantIn(Input):
     line = serializers.IntegerField(min_value=1, help_text="The subscription line's id.")
     variant = InShop(Variant, "product variant", queryset=Variant.objects.select_related("product"))
 
 
-class ChangeQuantityIn(StrictSerializer):
+class ChangeQuantityIn(Input):
     line = serializers.IntegerField(min_value=1, help_text="The subscription line's id.")
     quantity = serializers.IntegerField(min_value=1, max_value=1000)
 
 
-class ChangePlanIn(StrictSerializer):
+class ChangePlanIn(Input):
     plan = InShop(Plan, "plan", queryset=Plan.objects.select_related("program"))
 
 
@@ -194,15 +193,15 @@ class AddLineIn(LineIn):
     pass
 
 
-class RemoveLineIn(StrictSerializer):
+class RemoveLineIn(Input):
     line = serializers.IntegerField(min_value=1, help_text="The subscription line's id.")
 
 
-class PaymentMethodRefIn(StrictSerializer):
+class PaymentMethodRefIn(Input):
     payment_method = InShop(PaymentMethod, "payment method")
 
 
-class DiscountCodeRefIn(StrictSerializer):
+class DiscountCodeRefIn(Input):
     code = serializers.CharField(max_length=64)
 
 
@@ -264,7 +263,7 @@ class SubscriptionActionView(ResourceView):
 
     resource = "subscriptions"
     serializer_class = SubscriptionOut
-    input_serializer: type[StrictSerializer] = EmptyIn
+    input_serializer: type[Input] = EmptyIn
 
     def get_queryset(self):
         return Subscription.objects.filter(shop=self.shop).select_related("shop", "customer", "plan")
