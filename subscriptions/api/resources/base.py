@@ -73,11 +73,13 @@ class InShop(serializers.IntegerField):
         self.model = model
         self.thing = label
         self.base_queryset = queryset
-        kwargs.setdefault("min_value", 1)
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):
+        # No min_value: field validators run on the returned object, not on the id.
         pk = super().to_internal_value(data)
+        if pk < 1:
+            raise serializers.ValidationError("Ensure this value is greater than or equal to 1.")
         queryset = self.base_queryset if self.base_queryset is not None else self.model.objects.all()
         found = queryset.filter(shop=self.context["shop"], pk=pk).first()
         if found is None:
