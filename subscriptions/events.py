@@ -12,6 +12,7 @@ from django.conf import settings
 
 from subscriptions.actors import Actor
 from subscriptions.models import Customer, Subscription
+from subscriptions.selectors import effective_next_order_date
 from webhooks.outbox import emit
 
 # type -> (meaning, seed webhook name or "")
@@ -106,6 +107,7 @@ def emit_subscription_event(
         raise ValueError(f"unknown event type {type}")
     shop = subscription.shop
     customer = subscription.customer
+    next_date = effective_next_order_date(subscription) if subscription.status != Subscription.Status.CANCELLED else None
     data: dict[str, Any] = {
         "customer": customer_data(customer),
         "subscription": subscription_data(subscription),
@@ -113,8 +115,9 @@ def emit_subscription_event(
         # Flat, template-friendly fields for SMS and email copy.
         "first_name": customer.first_name,
         "account_page_link": account_page_link(subscription),
-        "next_order_date": _format_date(shop, subscription.next_billing_date),
-        "new_delivery_date": _format_date(shop, subscription.next_billing_date),
+        # The date the next order is really placed: a skipped date is stepped over.
+        "next_order_date": _format_date(shop, next_date),
+        "new_delivery_date": _format_date(shop, next_date),
         "frequency_unit": subscription.plan.interval_unit,
         "frequency_interval": subscription.plan.interval_count,
     }

@@ -28,6 +28,7 @@ from subscriptions.models import (
     Variant,
     add_interval,
 )
+from subscriptions.selectors import effective_next_order_date
 from subscriptions.services.common import (
     clean_address,
     fmt,
@@ -62,19 +63,7 @@ def active_skip_dates(subscription: Subscription) -> set[dt.date]:
 
 def next_order_date(subscription: Subscription) -> dt.date | None:
     """The next date an order will really be placed (the first scheduled date not skipped)."""
-    skipped = active_skip_dates(subscription)
-    for date in upcoming_billing_dates(subscription, len(skipped) + 1):
-        if date not in skipped:
-            return date
-    return None
-
-
-def _next_order_fields(subscription: Subscription) -> dict[str, str]:
-    """Flat template fields ("Your next order will be on {new_delivery_date}") for the date the next
-    order is really placed: after a skip that is not `next_billing_date`, which may be the skipped date."""
-    date = next_order_date(subscription)
-    shown = date.strftime(subscription.shop.date_format) if date else ""
-    return {"next_order_date": shown, "new_delivery_date": shown}
+    return effective_next_order_date(subscription)
 
 
 def _check_variant(subscription: Subscription, variant: Variant | None, *, field: str) -> Variant:
@@ -220,7 +209,7 @@ def subscription_skip(
         "subscription.skipped",
         sub,
         actor=actor,
-        extra={"skipped_date": date.isoformat(), **_next_order_fields(sub)},
+        extra={"skipped_date": date.isoformat()},
     )
     return sub
 
@@ -256,7 +245,7 @@ def subscription_unskip(
         "subscription.unskipped",
         sub,
         actor=actor,
-        extra={"unskipped_date": skip.date.isoformat(), **_next_order_fields(sub)},
+        extra={"unskipped_date": skip.date.isoformat()},
     )
     return sub
 

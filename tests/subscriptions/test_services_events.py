@@ -99,11 +99,6 @@ class TestEnvelope:
         data = OutboxEvent.objects.get(type="subscription.next_order_date_changed").payload["data"]
         assert data["new_delivery_date"] == "01/04/2025"
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="BUG (subscriptions/events.py): flat next_order_date/new_delivery_date use next_billing_date "
-        "even when that date is skipped, so e.g. 'resumed, your next order will be on X' names a skipped order",
-    )
     def test_flat_dates_step_over_a_skipped_order_on_every_event(self, customer, actor):
         sub = f.SubscriptionFactory(customer=customer, next_billing_date=D(2025, 2, 10), anchor_day=10)
         services.subscription_skip(subscription=sub, actor=actor)
