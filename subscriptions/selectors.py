@@ -6,7 +6,20 @@ from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, W
 from django.db.models.functions import Concat
 from django.shortcuts import get_object_or_404
 
-from subscriptions.models import Customer, Shop, SkippedDate, Subscription, SubscriptionLine
+from subscriptions.models import (
+    ActivityLog,
+    Customer,
+    Order,
+    OrderLine,
+    Plan,
+    Product,
+    Shop,
+    SkippedDate,
+    Subscription,
+    SubscriptionLine,
+    SubscriptionProgram,
+    Variant,
+)
 
 
 def subscriptions_with_details(queryset: QuerySet[Subscription] | None = None) -> QuerySet[Subscription]:
@@ -106,3 +119,105 @@ def customers_by_email_or_name(*, shop: Shop, text: str, limit: int = 20) -> lis
         .order_by("rank", "-created_at", "-id")
     )
     return list(queryset[:limit])
+
+
+def _by_id_or_external_id(queryset: QuerySet, value):
+    lookup = Q(external_id=str(value))
+    if str(value).isdigit():
+        lookup |= Q(pk=int(value))
+    return get_object_or_404(queryset.filter(lookup).order_by("-pk")[:1])
+
+
+def orders_with_details(queryset: QuerySet[Order]) -> QuerySet[Order]:
+    return queryset.select_related("customer").prefetch_related(
+        Prefetch("lines", queryset=OrderLine.objects.order_by("id"))
+    )
+
+
+def order_list(*, shop: Shop, status: str | None = None) -> QuerySet[Order]:
+    queryset = Order.objects.filter(shop=shop).order_by("-created_at", "-id")
+    if status:
+        queryset = queryset.filter(status=status)
+    return orders_with_details(queryset)
+
+
+def order_get(*, shop: Shop, order_id) -> Order:
+    """One order of this shop by our id or its external (Shopify) id; 404 otherwise."""
+    return _by_id_or_external_id(orders_with_details(Order.objects.filter(shop=shop)), order_id)
+
+
+def order_history(*, order: Order) -> list[dict]:
+    """What happened to one order (a "bill"), oldest first: its creation, payment and every logged
+    action on it."""
+    entries = [
+        {
+            "date": order.created_at,
+            "event": "created",
+            "description": f"Order #{order.pk} created",
+            "actor": "",
+        }
+    ]
+    if order.paid_at:
+        entries.append(
+            {
+                "date": order.paid_at,
+                "event": "paid",
+                "description": f"Paid {order.total} {order.currency}",
+                "actor": "",
+            }
+        )
+    for log in ActivityLog.objects.filter(shop_id=order.shop_id, details__order_id=order.pk).order_by(
+        "created_at", "id"
+    ):
+        entries.append(
+            {"date": log.created_at, "event": log.action, "description": log.description, "actor": log.actor}
+        )
+    return sorted(entries, key=lambda entry: entry["date"])
+
+
+def activity_for_subscription(*, subscription: Subscription) -> QuerySet[ActivityLog]:
+    return ActivityLog.objects.filter(shop_id=subscription.shop_id, subscription=subscription).order_by(
+        "-created_at", "-id"
+    )
+
+
+def customer_list(*, shop: Shop, email: str | None = None) -> QuerySet[Customer]:
+    queryset = Customer.objects.filter(shop=shop).order_by("-created_at", "-id")
+    if email:
+        queryset = queryset.filter(email=email.strip().lower())
+    return queryset
+
+
+def products_with_variants(*, shop: Shop) -> QuerySet[Product]:
+    return (
+        Product.objects.filter(shop=shop)
+        .prefetch_related(Prefetch("variants", queryset=Variant.objects.order_by("title", "id")))
+        .order_by("title", "id")
+    )
+
+
+def product_get(*, shop: Shop, product_id) -> Product:
+    """One product of this shop by our id or its external (Shopify) id; 404 otherwise."""
+    return _by_id_or_external_id(products_with_variants(shop=shop), product_id)
+
+
+def variant_get(
+    *, shop: Shop, variant_id=None, external_id: str | None = None, sku: str | None = None
+) -> Variant:
+    queryset = Variant.objects.filter(shop=shop)
+    if variant_id is not None:
+        return get_object_or_404(queryset, pk=variant_id)
+    if external_id:
+        return get_object_or_404(queryset.filter(external_id=external_id).order_by("-pk")[:1])
+    return get_object_or_404(queryset, sku=sku)
+
+
+def programs_with_plans_and_products(*, shop: Shop) -> QuerySet[SubscriptionProgram]:
+    return (
+        SubscriptionProgram.objects.filter(shop=shop)
+        .prefetch_related(
+            Prefetch("plans", queryset=Plan.objects.order_by("interval_unit", "interval_count", "id")),
+            Prefetch("products", queryset=products_with_variants(shop=shop)),
+        )
+        .order_by("name", "id")
+    )
