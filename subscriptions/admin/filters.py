@@ -89,3 +89,24 @@ class DateRangeFilter(admin.FieldListFilter):
             "value_to": self.value_to.isoformat() if self.value_to else "",
             "hidden": hidden,
         }
+
+
+class RelatedOnlyWithLabelsFilter(admin.RelatedOnlyFieldListFilter):
+    """Like RelatedOnlyFieldListFilter (choices: only what the user's rows refer to), but loads the
+    choices with `select_related` so labels that span a relation cost no query per choice."""
+
+    select_related: tuple[str, ...] = ()
+
+    def field_choices(self, field, request, model_admin):
+        pk_qs = model_admin.get_queryset(request).distinct().values_list(f"{self.field_path}__pk", flat=True)
+        choices = field.related_model._default_manager.filter(pk__in=pk_qs).select_related(
+            *self.select_related
+        )
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        if ordering:
+            choices = choices.order_by(*ordering)
+        return [(obj.pk, str(obj)) for obj in choices]
+
+
+class PlanFilter(RelatedOnlyWithLabelsFilter):
+    select_related = ("program",)

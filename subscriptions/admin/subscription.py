@@ -13,7 +13,7 @@ from django.utils.html import format_html, format_html_join
 
 from subscriptions import services
 from subscriptions.actors import Actor
-from subscriptions.admin.filters import DateRangeFilter
+from subscriptions.admin.filters import DateRangeFilter, PlanFilter
 from subscriptions.admin.subscription_actions import CONSOLE_ACTIONS
 from subscriptions.admin.tenancy import ConsoleModelAdmin, ConsoleTabularInline, ReadOnlyInlineMixin
 from subscriptions.admin.timeline import render_timeline
@@ -72,7 +72,7 @@ class SubscriptionAdmin(ConsoleModelAdmin):
     list_filter = (
         "status",
         ("plan__program", admin.RelatedOnlyFieldListFilter),
-        ("plan", admin.RelatedOnlyFieldListFilter),
+        ("plan", PlanFilter),
         ("next_billing_date", DateRangeFilter),
     )
     search_fields = (
