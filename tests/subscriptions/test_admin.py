@@ -948,3 +948,81 @@ def test_outbox_event_page_shows_payload(staff_client, shop):
     body = staff_client.get(reverse("admin:webhooks_outboxevent_change", args=[event.pk])).content.decode()
     assert "subscription.paused" in body
     assert json.dumps(event.payload["type"]) in body.replace("&quot;", '"')
+
+
+# ---------------------------------------------------------------------------- console odds and ends
+
+
+def test_staff_index_lists_the_console_pages(staff_client):
+    body = staff_client.get(reverse("admin:index")).content.decode()
+    for url_name in ("subscriptions_subscription", "subscriptions_customer", "webhooks_outboxevent"):
+        assert reverse(f"admin:{url_name}_changelist") in body
+    assert reverse("admin:subscriptions_staffmembership_changelist") not in body
+
+
+def test_timeline_link_filters_the_activity_log(staff_client, shop):
+    sub = f.SubscriptionFactory(shop=shop)
+    f.ActivityLogFactory(subscription=sub, description="mine onlyqx")
+    f.ActivityLogFactory(shop=shop, description="someone elseqx")
+    url = reverse("admin:subscriptions_activitylog_changelist")
+    for query in (
+        {"subscription__id__exact": sub.pk},
+        {"customer__id__exact": sub.customer_id},
+    ):
+        response = staff_client.get(url, query)
+        assert response.status_code == 200
+        assert [log.description for log in response.context["cl"].result_list] == ["mine onlyqx"]
+
+
+def test_invalid_date_range_does_not_crash(staff_client):
+    response = staff_client.get(
+        reverse("admin:subscriptions_subscription_changelist"), {"next_billing_date__gte": "soon"}
+    )
+    assert response.status_code == 302
+    assert "e=1" in response["Location"]
+
+
+def test_superuser_adds_a_customer_to_a_chosen_shop(admin_client, shop, other_shop):
+    response = admin_client.post(
+        reverse("admin:subscriptions_customer_add"),
+        {"shop": other_shop.pk, "email": "picked@example.com", "first_name": "P"},
+    )
+    assert response.status_code == 302
+    assert Customer.objects.get(email="picked@example.com").shop == other_shop
+
+
+def test_superuser_cannot_move_a_row_to_another_shop(admin_client, shop):
+    customer = f.CustomerFactory(shop=shop)
+    form = (
+        admin_client.get(reverse("admin:subscriptions_customer_change", args=[customer.pk]))
+        .context["adminform"]
+        .form
+    )
+    assert "shop" not in form.fields
+
+
+def test_external_id_is_the_one_field_edited_in_the_form(staff_client, sub):
+    response = staff_client.post(
+        reverse("admin:subscriptions_subscription_change", args=[sub.pk]),
+        {
+            "external_id": "gid://shopify/SubscriptionContract/1",
+            "status": "CANCELLED",
+            "next_billing_date": "2001-01-01",
+            **_inline_management("lines", total=2, initial=2),
+            "lines-0-id": sub.lines.all()[0].pk,
+            "lines-1-id": sub.lines.all()[1].pk,
+        },
+    )
+    assert response.status_code == 302
+    sub.refresh_from_db()
+    assert sub.external_id == "gid://shopify/SubscriptionContract/1"
+    assert sub.status == Subscription.Status.ACTIVE
+    assert sub.next_billing_date != dt.date(2001, 1, 1)
+
+
+def test_event_type_filter_lists_own_shops_types_only(staff_client, shop, other_shop):
+    f.OutboxEventFactory(shop_id=shop.pk, type="subscription.ownqx")
+    f.OutboxEventFactory(shop_id=other_shop.pk, type="subscription.theirsqx")
+    body = staff_client.get(reverse("admin:webhooks_outboxevent_changelist")).content.decode()
+    assert "subscription.ownqx" in body
+    assert "subscription.theirsqx" not in body
