@@ -20,7 +20,7 @@ _url_validator = URLValidator(schemes=["http", "https"])
 _UNSET = object()
 
 
-def _clean_url(url) -> str:
+def validate_url(url) -> str:
     """A well-formed http(s) URL. Whether it resolves to a public address is checked at delivery
     time, when the address is known (DNS can change between now and then)."""
     if not isinstance(url, str) or not url.strip():
@@ -37,7 +37,7 @@ def _clean_url(url) -> str:
     return url
 
 
-def _clean_events(events) -> list[str]:
+def validate_events(events) -> list[str]:
     """Known event types, each once, in the order given. Seed (Smartrr) names are mapped to types."""
     if isinstance(events, str) or not isinstance(events, Iterable):
         raise InvalidEndpoint("events", "Give a list of event types.")
@@ -60,8 +60,8 @@ def endpoint_create(
     """A new endpoint with its own signing secret; URL and events are validated first."""
     return WebhookEndpoint.objects.create(
         shop_id=shop_id,
-        url=_clean_url(url),
-        events=_clean_events(events),
+        url=validate_url(url),
+        events=validate_events(events),
         description=(description or "").strip()[:255],
         enabled=enabled,
     )
@@ -74,9 +74,9 @@ def endpoint_update(
     """Change what is given. Re-enabling clears the reason the endpoint was disabled."""
     endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
     if url is not _UNSET:
-        endpoint.url = _clean_url(url)
+        endpoint.url = validate_url(url)
     if events is not _UNSET:
-        endpoint.events = _clean_events(events)
+        endpoint.events = validate_events(events)
     if description is not _UNSET:
         endpoint.description = (description or "").strip()[:255]
     if enabled is not _UNSET:
