@@ -14,9 +14,12 @@ def test_healthz_ok(client):
     assert body["checks"] == {"database": "ok", "broker": "ok"}
 
 
-def test_healthz_503_when_redis_broker_unreachable(client, settings):
+def test_healthz_503_when_redis_broker_unreachable(client, settings, monkeypatch):
     # Nothing listens on port 1: the connection is refused at once.
-    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
+    unreachable = "redis://127.0.0.1:1/0"
+    settings.CELERY_BROKER_URL = unreachable
+    # Celery gives the CELERY_BROKER_URL environment variable precedence over its configuration.
+    monkeypatch.setenv("CELERY_BROKER_URL", unreachable)
 
     response = client.get("/healthz")
 
