@@ -611,7 +611,7 @@ def subscription_change_plan(*, subscription: Subscription, actor: Actor, plan: 
     sub = lock_subscription(subscription)
     require_status(sub, *LIVE, action="change the frequency")
     require_same_shop(sub, plan, field="plan", label="plan")
-    if not plan.active:
+    if not plan.active or not plan.program.active:
         raise DomainError("plan_inactive", f"The plan {plan} is not offered any more.", field="plan")
     if plan.pk == sub.plan_id:
         raise DomainError("unchanged", f"The subscription is already on {plan}.", field="plan")

@@ -261,6 +261,11 @@ class TestChangePlan:
         plan = f.PlanFactory(shop=sub.shop, active=False)
         refused("plan_inactive", services.subscription_change_plan, subscription=sub, actor=actor, plan=plan)
 
+    def test_plan_of_an_inactive_program_is_refused(self, sub, actor, refused):
+        program = f.SubscriptionProgramFactory(shop=sub.shop, active=False)
+        plan = f.PlanFactory(shop=sub.shop, program=program)
+        refused("plan_inactive", services.subscription_change_plan, subscription=sub, actor=actor, plan=plan)
+
     def test_same_plan_is_refused(self, sub, actor, refused):
         refused("unchanged", services.subscription_change_plan, subscription=sub, actor=actor, plan=sub.plan)
 
