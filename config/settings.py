@@ -4,6 +4,7 @@ Development defaults are the embedded set-up: SQLite and a file-system Celery br
 Production switches everything by environment variables (see README and `.env.example`).
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -13,13 +14,16 @@ VAR_DIR = BASE_DIR / "var"
 VAR_DIR.mkdir(exist_ok=True)
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# ENV_FILE points elsewhere (tests use it to ignore a developer's .env).
+environ.Env.read_env(os.environ.get("ENV_FILE", BASE_DIR / ".env"), overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
 # No default in production: without DEBUG the key must come from the environment.
 # PRODUCTION=true removes every development default that would be unsafe (the secret key first).
 PRODUCTION = env.bool("PRODUCTION", default=False)
 SECRET_KEY = env("SECRET_KEY") if PRODUCTION else env("SECRET_KEY", default="dev-insecure-key-change-me")
+if not SECRET_KEY.strip():
+    raise environ.ImproperlyConfigured("SECRET_KEY is empty; set a long random value.")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "testserver", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
@@ -52,6 +56,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "integrations.middleware.VendorBodyLimitMiddleware",
     "integrations.middleware.IdempotencyMiddleware",
 ]
 
@@ -111,6 +116,8 @@ WHITENOISE_USE_FINDERS = True
 CACHE_URL = env("CACHE_URL", default="")
 if CACHE_URL:
     CACHES = {"default": env.cache("CACHE_URL")}
+    # Parallel test workers share one Redis: keep their counters apart.
+    CACHES["default"]["KEY_PREFIX"] = env("PYTEST_XDIST_WORKER", default="")
 else:
     CACHES = {
         "default": {
@@ -120,8 +127,11 @@ else:
     }
 
 # Field encryption (partner credentials). Comma-separated Fernet keys, newest first (MultiFernet).
-FIELD_ENCRYPTION_KEYS = env.list(
-    "FIELD_ENCRYPTION_KEYS", default=["q3pD9Zx8mCw4b0t6mS3kYjH3yT7b4Yv1fQ2xJ5nE8aU="]
+# The development key is public: production must bring its own.
+FIELD_ENCRYPTION_KEYS = (
+    env.list("FIELD_ENCRYPTION_KEYS")
+    if PRODUCTION
+    else env.list("FIELD_ENCRYPTION_KEYS", default=["q3pD9Zx8mCw4b0t6mS3kYjH3yT7b4Yv1fQ2xJ5nE8aU="])
 )
 
 # Email
@@ -182,6 +192,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        # The problem-details answer of every error, and the Idempotency-Key header on writes.
+        "integrations.api.schema.add_problem_responses",
+    ],
 }
 
 LOGGING = {

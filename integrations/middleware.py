@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import json
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpResponse
 from django.utils import timezone
@@ -27,8 +28,30 @@ def _problem(status: int, title: str, detail: str, code: str) -> HttpResponse:
         "status": status,
         "detail": detail,
         "code": code,
+        "errors": [],
     }
     return HttpResponse(json.dumps(body), status=status, content_type="application/problem+json")
+
+
+class VendorBodyLimitMiddleware:
+    """413 for a vendor API body over `VENDOR_API_MAX_BODY_BYTES`, before anything reads it (the
+    idempotency fingerprint, the parsers), for every vendor view whatever its base class."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path.startswith("/vendor/"):
+            length = request.META.get("CONTENT_LENGTH") or "0"
+            limit = settings.VENDOR_API_MAX_BODY_BYTES
+            if length.isdigit() and int(length) > limit:
+                return _problem(
+                    413,
+                    "Payload too large",
+                    f"The request body is larger than {limit} bytes.",
+                    "payload_too_large",
+                )
+        return self.get_response(request)
 
 
 class IdempotencyMiddleware:

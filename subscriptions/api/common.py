@@ -25,6 +25,9 @@ def _field_errors(detail, prefix: str = "") -> list[dict]:
     out: list[dict] = []
     if isinstance(detail, dict):
         for key, value in detail.items():
+            if isinstance(key, int):  # DRF keys list items by index: {"items": {0: {...}}}
+                out.extend(_field_errors(value, f"{prefix}[{key}]"))
+                continue
             name = key if key != "non_field_errors" else ""
             field = f"{prefix}.{name}" if prefix and name else (name or prefix)
             out.extend(_field_errors(value, field))
@@ -50,9 +53,9 @@ def problem(
         "status": status_code,
         "detail": detail,
         "code": code,
+        # Always present (maybe empty) so clients and the schema see one shape.
+        "errors": errors or [],
     }
-    if errors:
-        body["errors"] = errors
     response = Response(body, status=status_code, headers=headers)
     response.content_type = "application/problem+json"
     return response
