@@ -6,8 +6,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 # Variables that would change the outcome if they leaked in from the developer's or CI's environment.
@@ -47,6 +45,7 @@ def _dotenv_defines(name: str) -> bool:
 def _run(args, **extra_env):
     env = {k: v for k, v in os.environ.items() if k not in _CONTROLLED}
     env["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    env["ENV_FILE"] = os.devnull  # a developer's .env must not decide the outcome
     env.update(extra_env)
     return subprocess.run(
         [sys.executable, *args],
@@ -65,6 +64,7 @@ def test_check_deploy_is_clean_with_production_variables():
     result = _run(
         ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         SECRET_KEY=secret_key,
+        FIELD_ENCRYPTION_KEYS="Kx2b3V3XUoFtW3q4YtWm0vN2e2k3c9yO8c1mZl7p6aE=",
         **PRODUCTION_ENV,
     )
 
@@ -75,11 +75,15 @@ def test_check_deploy_is_clean_with_production_variables():
 
 
 def test_production_without_secret_key_refuses_to_load():
-    if _dotenv_defines("SECRET_KEY"):
-        pytest.skip(".env defines SECRET_KEY; cannot test its absence here")
-
     result = _run(["-c", "import django; django.setup()"], **PRODUCTION_ENV)
 
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert "SECRET_KEY" in result.stderr
+
+
+def test_production_without_an_encryption_key_refuses_to_load():
+    result = _run(["-c", "import django; django.setup()"], SECRET_KEY="x" * 60, **PRODUCTION_ENV)
+
+    assert result.returncode != 0
+    assert "FIELD_ENCRYPTION_KEYS" in result.stderr

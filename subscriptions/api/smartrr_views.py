@@ -300,6 +300,7 @@ class PurchaseStateListView(VendorView):
 )
 class CustomerPurchaseStatesView(VendorView):
     resource = "subscriptions"
+    queryset = Subscription.objects.none()  # for the schema generator; rows come from the customer
     pagination_class = SmartrrPagination
     serializer_class = s.PurchaseStateSerializer
 
