@@ -340,3 +340,12 @@ def test_actions_need_subscriptions_write(shop, make_key, sub):
     assert client.get(f"{URL}/{sub.pk}").status_code == 200
     assert_problem(act(client, sub, "skip"), 403)
     assert not SkippedDate.objects.exists()
+
+
+@pytest.mark.parametrize("action", ["send-now", "skip", "cancel"])
+def test_action_bodies_must_be_json_objects(api, sub, action):
+    url = f"{URL}/{sub.pk}/actions/{action}"
+    assert_problem(api.post(url, "[]", content_type="application/json"), 400)
+    assert_problem(api.post(url, "{not json", content_type="application/json"), 400)
+    assert api.post(url, "reason=x", content_type="application/x-www-form-urlencoded").status_code == 415
+    assert api.post(url).status_code == 200  # no body at all is an empty object

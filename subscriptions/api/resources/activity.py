@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.mixins import ListModelMixin
 
-from subscriptions.api.resources.base import ResourceView, ordering_parameter
+from subscriptions.api.resources.base import ResourceView, ordering_parameter, problems
 from subscriptions.api.resources.filters import ActivityFilter
 from subscriptions.models import ActivityLog
 
@@ -35,6 +35,10 @@ class ActivityListView(ListModelMixin, ResourceView):
     def get_queryset(self):
         return ActivityLog.objects.filter(shop=self.shop)
 
-    @extend_schema(summary="List activity", parameters=[ordering_parameter(ORDERING, "-created_at")])
+    @extend_schema(
+        summary="List activity",
+        parameters=[ordering_parameter(ORDERING, "-created_at")],
+        responses={200: ActivityOut(many=True), **problems(400)},
+    )
     def get(self, request):
         return self.list(request)

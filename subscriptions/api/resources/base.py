@@ -1,10 +1,11 @@
 """Shared pieces of the resource API: whitelisted cursor ordering, shop-scoped references, money."""
 
 from django.db.models import Model
-from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import exceptions, serializers
 
 from subscriptions.api.common import StableCursorPagination, StrictSerializer, VendorView
+from subscriptions.api.smartrr_extra_serializers import ProblemSerializer
 from subscriptions.errors import DomainError
 
 
@@ -39,6 +40,18 @@ class OrderedCursorPagination(StableCursorPagination):
             return super().decode_cursor(request)
         except exceptions.NotFound as exc:  # DRF answers 404 for a mangled cursor; it is bad input
             raise exceptions.ValidationError({self.cursor_query_param: ["Invalid cursor."]}) from exc
+
+
+PROBLEMS = {
+    400: "Invalid input: a bad query parameter or body field (named in `errors[].field`).",
+    404: "No such object in this shop (also for a referenced id of another shop).",
+    409: "Refused by a business rule; `code` says which (for example `subscription_paused`).",
+}
+
+
+def problems(*codes: int) -> dict[int, OpenApiResponse]:
+    """Problem-details responses for the schema."""
+    return {code: OpenApiResponse(ProblemSerializer, description=PROBLEMS[code]) for code in codes}
 
 
 def ordering_parameter(fields: tuple[str, ...], default: str) -> OpenApiParameter:

@@ -7,7 +7,7 @@ from rest_framework import serializers
 from rest_framework.mixins import ListModelMixin, RetrieveModelMixin
 from rest_framework.response import Response
 
-from subscriptions.api.resources.base import Input, Money, ResourceView, ordering_parameter
+from subscriptions.api.resources.base import Input, Money, ResourceView, ordering_parameter, problems
 from subscriptions.api.resources.filters import ProductFilter, VariantFilter
 from subscriptions.models import Product, Variant
 from subscriptions.services.catalogue import product_update, variant_update
@@ -78,18 +78,26 @@ class ProductListView(ListModelMixin, ProductViewBase):
     ordering_fields = PRODUCT_ORDERING
     default_ordering = "title"
 
-    @extend_schema(summary="List products", parameters=[ordering_parameter(PRODUCT_ORDERING, "title")])
+    @extend_schema(
+        summary="List products",
+        parameters=[ordering_parameter(PRODUCT_ORDERING, "title")],
+        responses={200: ProductOut(many=True), **problems(400)},
+    )
     def get(self, request):
         return self.list(request)
 
 
 @extend_schema(tags=TAG)
 class ProductDetailView(RetrieveModelMixin, ProductViewBase):
-    @extend_schema(summary="Get a product with its variants")
+    @extend_schema(summary="Get a product with its variants", responses={200: ProductOut, **problems(404)})
     def get(self, request, pk):
         return self.retrieve(request, pk)
 
-    @extend_schema(summary="Update a product", request=ProductUpdateIn, responses=ProductOut)
+    @extend_schema(
+        summary="Update a product",
+        request=ProductUpdateIn,
+        responses={200: ProductOut, **problems(400, 404, 409)},
+    )
     def patch(self, request, pk):
         product = self.get_object()
         data = self.parse(ProductUpdateIn)
@@ -111,18 +119,26 @@ class VariantListView(ListModelMixin, VariantViewBase):
     ordering_fields = VARIANT_ORDERING
     default_ordering = "sku"
 
-    @extend_schema(summary="List variants", parameters=[ordering_parameter(VARIANT_ORDERING, "sku")])
+    @extend_schema(
+        summary="List variants",
+        parameters=[ordering_parameter(VARIANT_ORDERING, "sku")],
+        responses={200: VariantWithProductOut(many=True), **problems(400)},
+    )
     def get(self, request):
         return self.list(request)
 
 
 @extend_schema(tags=TAG)
 class VariantDetailView(RetrieveModelMixin, VariantViewBase):
-    @extend_schema(summary="Get a variant")
+    @extend_schema(summary="Get a variant", responses={200: VariantWithProductOut, **problems(404)})
     def get(self, request, pk):
         return self.retrieve(request, pk)
 
-    @extend_schema(summary="Update a variant's price, availability or stock", request=VariantUpdateIn)
+    @extend_schema(
+        summary="Update a variant's price, availability or stock",
+        request=VariantUpdateIn,
+        responses={200: VariantWithProductOut, **problems(400, 404, 409)},
+    )
     def patch(self, request, pk):
         variant = self.get_object()
         data = self.parse(VariantUpdateIn)

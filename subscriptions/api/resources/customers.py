@@ -7,7 +7,7 @@ from rest_framework.mixins import ListModelMixin, RetrieveModelMixin
 from rest_framework.response import Response
 
 from subscriptions import services
-from subscriptions.api.resources.base import Input, ResourceView, ordering_parameter
+from subscriptions.api.resources.base import Input, ResourceView, ordering_parameter, problems
 from subscriptions.api.resources.filters import CustomerFilter
 from subscriptions.models import Address, Customer, PaymentMethod, Subscription
 from subscriptions.selectors import customer_get
@@ -119,11 +119,19 @@ class CustomerListView(ListModelMixin, ResourceView):
     def get_queryset(self):
         return customers_for(self.shop)
 
-    @extend_schema(summary="List customers", parameters=[ordering_parameter(ORDERING, "-created_at")])
+    @extend_schema(
+        summary="List customers",
+        parameters=[ordering_parameter(ORDERING, "-created_at")],
+        responses={200: CustomerOut(many=True), **problems(400)},
+    )
     def get(self, request):
         return self.list(request)
 
-    @extend_schema(summary="Create a customer", request=CustomerCreateIn, responses={201: CustomerOut})
+    @extend_schema(
+        summary="Create a customer",
+        request=CustomerCreateIn,
+        responses={201: CustomerOut, **problems(400, 409)},
+    )
     def post(self, request):
         data = self.parse(CustomerCreateIn)
         customer = services.customer_create(shop=self.shop, actor=self.actor, **data)
@@ -140,11 +148,15 @@ class CustomerDetailView(RetrieveModelMixin, ResourceView):
     def get_queryset(self):
         return customers_for(self.shop)
 
-    @extend_schema(summary="Get a customer")
+    @extend_schema(summary="Get a customer", responses={200: CustomerOut, **problems(404)})
     def get(self, request, pk):
         return self.retrieve(request, pk)
 
-    @extend_schema(summary="Update a customer", request=CustomerUpdateIn, responses=CustomerOut)
+    @extend_schema(
+        summary="Update a customer",
+        request=CustomerUpdateIn,
+        responses={200: CustomerOut, **problems(400, 404, 409)},
+    )
     def patch(self, request, pk):
         customer = self.get_object()
         data = self.parse(CustomerUpdateIn)
@@ -172,11 +184,15 @@ class CustomerAddressesView(CustomerChildView):
     def get_queryset(self):
         return Address.objects.filter(shop=self.shop, customer=self.customer())
 
-    @extend_schema(summary="List a customer's addresses")
+    @extend_schema(
+        summary="List a customer's addresses", responses={200: AddressOut(many=True), **problems(400, 404)}
+    )
     def get(self, request, pk):
         return self.list(request)
 
-    @extend_schema(summary="Add an address", request=AddressIn, responses={201: AddressOut})
+    @extend_schema(
+        summary="Add an address", request=AddressIn, responses={201: AddressOut, **problems(400, 404, 409)}
+    )
     def post(self, request, pk):
         customer = self.customer()
         data = self.parse(AddressIn)
@@ -191,11 +207,18 @@ class CustomerPaymentMethodsView(CustomerChildView):
     def get_queryset(self):
         return PaymentMethod.objects.filter(shop=self.shop, customer=self.customer())
 
-    @extend_schema(summary="List a customer's payment methods")
+    @extend_schema(
+        summary="List a customer's payment methods",
+        responses={200: PaymentMethodOut(many=True), **problems(400, 404)},
+    )
     def get(self, request, pk):
         return self.list(request)
 
-    @extend_schema(summary="Add a payment method", request=PaymentMethodIn, responses={201: PaymentMethodOut})
+    @extend_schema(
+        summary="Add a payment method",
+        request=PaymentMethodIn,
+        responses={201: PaymentMethodOut, **problems(400, 404, 409)},
+    )
     def post(self, request, pk):
         customer = self.customer()
         data = self.parse(PaymentMethodIn)

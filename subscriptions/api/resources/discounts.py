@@ -5,7 +5,7 @@ from rest_framework import serializers, status
 from rest_framework.mixins import ListModelMixin, RetrieveModelMixin
 from rest_framework.response import Response
 
-from subscriptions.api.resources.base import Input, Money, ResourceView, ordering_parameter
+from subscriptions.api.resources.base import Input, Money, ResourceView, ordering_parameter, problems
 from subscriptions.api.resources.filters import DiscountCodeFilter
 from subscriptions.models import DiscountCode
 from subscriptions.services.discounts import discount_code_create, discount_code_update
@@ -72,12 +72,18 @@ class DiscountCodeListView(ListModelMixin, DiscountCodeViewBase):
     ordering_fields = ORDERING
     default_ordering = "code"
 
-    @extend_schema(summary="List discount codes", parameters=[ordering_parameter(ORDERING, "code")])
+    @extend_schema(
+        summary="List discount codes",
+        parameters=[ordering_parameter(ORDERING, "code")],
+        responses={200: DiscountCodeOut(many=True), **problems(400)},
+    )
     def get(self, request):
         return self.list(request)
 
     @extend_schema(
-        summary="Create a discount code", request=DiscountCodeCreateIn, responses={201: DiscountCodeOut}
+        summary="Create a discount code",
+        request=DiscountCodeCreateIn,
+        responses={201: DiscountCodeOut, **problems(400, 409)},
     )
     def post(self, request):
         data = self.parse(DiscountCodeCreateIn)
@@ -87,11 +93,15 @@ class DiscountCodeListView(ListModelMixin, DiscountCodeViewBase):
 
 @extend_schema(tags=TAG)
 class DiscountCodeDetailView(RetrieveModelMixin, DiscountCodeViewBase):
-    @extend_schema(summary="Get a discount code")
+    @extend_schema(summary="Get a discount code", responses={200: DiscountCodeOut, **problems(404)})
     def get(self, request, pk):
         return self.retrieve(request, pk)
 
-    @extend_schema(summary="Update a discount code", request=DiscountCodeUpdateIn, responses=DiscountCodeOut)
+    @extend_schema(
+        summary="Update a discount code",
+        request=DiscountCodeUpdateIn,
+        responses={200: DiscountCodeOut, **problems(400, 404, 409)},
+    )
     def patch(self, request, pk):
         code = self.get_object()
         data = self.parse(DiscountCodeUpdateIn)

@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.mixins import ListModelMixin, RetrieveModelMixin
 
-from subscriptions.api.resources.base import Money, ResourceView, ordering_parameter
+from subscriptions.api.resources.base import Money, ResourceView, ordering_parameter, problems
 from subscriptions.api.resources.filters import OrderFilter
 from subscriptions.models import Order
 
@@ -54,13 +54,17 @@ class OrderListView(ListModelMixin, OrderViewBase):
     ordering_fields = ORDERING
     default_ordering = "-created_at"
 
-    @extend_schema(summary="List orders", parameters=[ordering_parameter(ORDERING, "-created_at")])
+    @extend_schema(
+        summary="List orders",
+        parameters=[ordering_parameter(ORDERING, "-created_at")],
+        responses={200: OrderOut(many=True), **problems(400)},
+    )
     def get(self, request):
         return self.list(request)
 
 
 @extend_schema(tags=TAG)
 class OrderDetailView(RetrieveModelMixin, OrderViewBase):
-    @extend_schema(summary="Get an order")
+    @extend_schema(summary="Get an order", responses={200: OrderOut, **problems(404)})
     def get(self, request, pk):
         return self.retrieve(request, pk)

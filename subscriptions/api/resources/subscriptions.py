@@ -9,7 +9,7 @@ from rest_framework.mixins import ListModelMixin, RetrieveModelMixin
 from rest_framework.response import Response
 
 from subscriptions import services
-from subscriptions.api.resources.base import Input, InShop, Money, ResourceView, ordering_parameter
+from subscriptions.api.resources.base import Input, InShop, Money, ResourceView, ordering_parameter, problems
 from subscriptions.api.resources.customers import AddressIn, AddressOut, PaymentMethodOut
 from subscriptions.api.resources.filters import SubscriptionFilter
 from subscriptions.models import (
@@ -219,12 +219,18 @@ class SubscriptionListView(ListModelMixin, ResourceView):
     def get_queryset(self):
         return subscriptions_for(self.shop)
 
-    @extend_schema(summary="List subscriptions", parameters=[ordering_parameter(ORDERING, "-created_at")])
+    @extend_schema(
+        summary="List subscriptions",
+        parameters=[ordering_parameter(ORDERING, "-created_at")],
+        responses={200: SubscriptionOut(many=True), **problems(400)},
+    )
     def get(self, request):
         return self.list(request)
 
     @extend_schema(
-        summary="Create a subscription", request=SubscriptionCreateIn, responses={201: SubscriptionOut}
+        summary="Create a subscription",
+        request=SubscriptionCreateIn,
+        responses={201: SubscriptionOut, **problems(400, 404, 409)},
     )
     def post(self, request):
         data = self.parse(SubscriptionCreateIn)
@@ -252,7 +258,7 @@ class SubscriptionDetailView(RetrieveModelMixin, ResourceView):
     def get_queryset(self):
         return subscriptions_for(self.shop)
 
-    @extend_schema(summary="Get a subscription")
+    @extend_schema(summary="Get a subscription", responses={200: SubscriptionOut, **problems(404)})
     def get(self, request, pk):
         return self.retrieve(request, pk)
 
@@ -273,7 +279,7 @@ class SubscriptionActionView(ResourceView):
 
     def post(self, request, pk):
         subscription = self.get_object()
-        data = self.parse(self.input_serializer, request.data or {})
+        data = self.parse(self.input_serializer, request.data)
         self.perform(subscription, data)
         return Response(self.render(SubscriptionOut, subscriptions_for(self.shop).get(pk=subscription.pk)))
 
@@ -289,7 +295,7 @@ def _action(name: str, summary: str, input_serializer, perform, description: str
         summary=summary,
         description=description,
         request=input_serializer,
-        responses=SubscriptionOut,
+        responses={200: SubscriptionOut, **problems(400, 404, 409)},
     )(view)
 
 
