@@ -33,7 +33,7 @@ class OrderOut(serializers.Serializer):
     subtotal = Money()
     discount_total = Money()
     total = Money()
-    shipping_address = serializers.DictField(child=serializers.CharField(allow_blank=True))
+    shipping_address = serializers.DictField(help_text="The address the order shipped to, as billed.")
     is_gift = serializers.BooleanField()
     created_at = serializers.DateTimeField()
     paid_at = serializers.DateTimeField(allow_null=True)
