@@ -1,5 +1,6 @@
 """The outbox API the domain apps use: `emit` one event inside the caller's transaction."""
 
+import logging
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -37,6 +38,7 @@ def emit(*, shop_id: int, shop: str, type: str, actor: str, data: Mapping[str, A
         "actor": actor,
         "data": _jsonable(data),
     }
+    _relay_after_commit(conn)
     return OutboxEvent.objects.create(
         id=event_id,
         shop_id=shop_id,
@@ -46,3 +48,22 @@ def emit(*, shop_id: int, shop: str, type: str, actor: str, data: Mapping[str, A
         payload=envelope,
         occurred_at=occurred_at,
     )
+
+
+def _kick_relay() -> None:
+    from webhooks.tasks import relay_task
+
+    try:
+        relay_task.delay()
+    except Exception:  # broker unreachable: the periodic sweep relays it
+        logging.getLogger(__name__).warning(
+            "could not enqueue the relay; the sweep will run it", exc_info=True
+        )
+
+
+def _relay_after_commit(conn) -> None:
+    """Relay right after commit, once per transaction however many events it emits (a rolled-back
+    transaction drops the callback with its events). The periodic sweep is the safety net."""
+    if any(entry[1] is _kick_relay for entry in conn.run_on_commit):
+        return
+    transaction.on_commit(_kick_relay)

@@ -39,3 +39,21 @@ def resolve_event_type(name: str) -> str | None:
         if event.seed_name and event.seed_name.casefold() == folded:
             return event.type
     return None
+
+
+# -- telling a shop's staff something (the app that knows staff registers how) ------------------
+
+_STAFF_NOTIFIER = None
+
+
+def register_staff_notifier(notifier) -> None:
+    """`notifier(shop_id, subject, message)` emails the shop's staff."""
+    global _STAFF_NOTIFIER
+    _STAFF_NOTIFIER = notifier
+
+
+def notify_shop_staff(shop_id: int, *, subject: str, message: str) -> bool:
+    if _STAFF_NOTIFIER is None:
+        return False
+    _STAFF_NOTIFIER(shop_id, subject, message)
+    return True

@@ -1,0 +1,307 @@
+"""The delivery engine: outbox relay, delivery with retries, replay.
+
+- `relay()` turns committed outbox events into one `Delivery` per interested destination. Rows are
+  claimed with `select_for_update(skip_locked=True)`, and a unique constraint on (event, destination)
+  makes two relays running at once create each delivery once.
+- `deliver()` claims one due delivery with a short lease, sends it outside any transaction, records
+  the attempt, then schedules the next try or settles it. A worker killed mid-send leaves the lease
+  to expire; the sweep hands the delivery to another worker, which sends it with the same id.
+- Each destination kind (merchant webhook endpoint, each partner integration) registers a
+  `Destination` with its own `targets` and `send`; the engine knows nothing else about them.
+"""
+
+import datetime as dt
+import logging
+import random
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from webhooks.models import Delivery, DeliveryAttempt, OutboxEvent
+
+log = logging.getLogger(__name__)
+
+# Delay before attempt 2, 3, ... (attempt 1 is immediate): about 3 days in all.
+RETRY_DELAYS = [
+    dt.timedelta(seconds=5),
+    dt.timedelta(minutes=5),
+    dt.timedelta(minutes=30),
+    dt.timedelta(hours=2),
+    dt.timedelta(hours=5),
+    dt.timedelta(hours=10),
+    dt.timedelta(hours=10),
+]
+MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
+JITTER = 0.1
+LEASE = dt.timedelta(seconds=60)
+MAX_RETRY_AFTER = dt.timedelta(hours=24)
+
+
+@dataclass
+class SendResult:
+    """What a destination's sender reports. `outcome` is one of:
+    delivered | retry (try again later) | fail (permanent, stop) | gone (destination asked us to stop:
+    disable it) | hold (destination needs attention: keep the delivery, paused, until it is fixed)."""
+
+    outcome: str
+    status_code: int | None = None
+    excerpt: str = ""
+    error: str = ""
+    duration_ms: int = 0
+    retry_after: dt.timedelta | None = None
+
+
+@dataclass(frozen=True)
+class Destination:
+    kind: str
+    # ids of this kind's destinations interested in each event, for a batch of events
+    targets: Callable[[list[OutboxEvent]], dict[object, list[str]]]
+    send: Callable[[Delivery, OutboxEvent], SendResult]
+    # called after each attempt: (destination_id, result, delivery) -> None (health bookkeeping)
+    after_attempt: Callable[[str, SendResult, Delivery], None] | None = None
+
+
+_DESTINATIONS: dict[str, Destination] = {}
+
+
+def register_destination(destination: Destination) -> None:
+    _DESTINATIONS[destination.kind] = destination
+
+
+def destinations() -> dict[str, Destination]:
+    return dict(_DESTINATIONS)
+
+
+def _enqueue(delivery_ids: Iterable) -> None:
+    from webhooks.tasks import deliver_task
+
+    for delivery_id in delivery_ids:
+        try:
+            deliver_task.delay(str(delivery_id))
+        except Exception:  # broker down: the periodic sweep delivers it later
+            log.warning(
+                "could not enqueue delivery %s; the sweep will pick it up", delivery_id, exc_info=True
+            )
+
+
+# ---------------------------------------------------------------- relay
+
+
+def relay(*, batch_size: int = 500, enqueue: bool = True) -> int:
+    """Create the deliveries of every unrelayed event; returns how many events were relayed."""
+    relayed = 0
+    while True:
+        created: list = []
+        with transaction.atomic():
+            events = list(
+                OutboxEvent.objects.select_for_update(skip_locked=True)
+                .filter(relayed_at__isnull=True)
+                .order_by("occurred_at")[:batch_size]
+            )
+            if not events:
+                break
+            rows = []
+            by_id = {event.pk: event for event in events}
+            for destination in _DESTINATIONS.values():
+                for event_id, target_ids in destination.targets(events).items():
+                    event = by_id[event_id]
+                    for target in target_ids:
+                        rows.append(
+                            Delivery(
+                                event=event,
+                                shop_id=event.shop_id,
+                                destination_kind=destination.kind,
+                                destination_id=str(target),
+                                event_type=event.type,
+                                next_attempt_at=timezone.now(),
+                            )
+                        )
+            Delivery.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+            OutboxEvent.objects.filter(pk__in=[e.pk for e in events]).update(relayed_at=timezone.now())
+            created = [row.pk for row in rows]
+            if enqueue and created:
+                transaction.on_commit(lambda ids=created: _enqueue(ids))
+        relayed += len(events)
+        if len(events) < batch_size:
+            break
+    return relayed
+
+
+# ---------------------------------------------------------------- deliver
+
+
+def _next_delay(attempt_number: int) -> dt.timedelta:
+    base = RETRY_DELAYS[attempt_number - 1]
+    return base * (1 + random.uniform(-JITTER, JITTER))
+
+
+def _claim(delivery_id) -> Delivery | None:
+    now = timezone.now()
+    with transaction.atomic():
+        delivery = (
+            Delivery.objects.select_for_update(skip_locked=True)
+            .select_related("event")
+            .filter(pk=delivery_id, status=Delivery.Status.PENDING, next_attempt_at__lte=now)
+            .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
+            .first()
+        )
+        if delivery is None:
+            return None
+        delivery.attempt_count += 1
+        delivery.locked_until = now + LEASE
+        delivery.save(update_fields=["attempt_count", "locked_until"])
+    return delivery
+
+
+def deliver(delivery_id) -> str | None:
+    """One attempt of one delivery, if it is due and nobody else holds it. Returns its new status."""
+    delivery = _claim(delivery_id)
+    if delivery is None:
+        return None
+    destination = _DESTINATIONS.get(delivery.destination_kind)
+    started = timezone.now()
+    if destination is None:
+        result = SendResult("hold", error=f"no destination of kind {delivery.destination_kind} is registered")
+    else:
+        try:
+            result = destination.send(delivery, delivery.event)
+        except Exception as exc:  # a sender bug must not lose the delivery: retry it
+            log.exception("sender for %s failed", delivery.destination_kind)
+            result = SendResult("retry", error=f"{exc.__class__.__name__}: {exc}"[:500])
+    _settle(delivery, result, started)
+    if destination is not None and destination.after_attempt is not None:
+        destination.after_attempt(delivery.destination_id, result, delivery)
+    return delivery.status
+
+
+def _settle(delivery: Delivery, result: SendResult, started: dt.datetime) -> None:
+    now = timezone.now()
+    with transaction.atomic():
+        DeliveryAttempt.objects.create(
+            delivery=delivery,
+            number=delivery.attempt_count,
+            started_at=started,
+            duration_ms=result.duration_ms,
+            status_code=result.status_code,
+            response_excerpt=(result.excerpt or "")[:2048],
+            error=(result.error or "")[:500],
+            succeeded=result.outcome == "delivered",
+        )
+        delivery.last_status_code = result.status_code
+        delivery.last_error = (result.error or "")[:500]
+        delivery.locked_until = None
+        if result.outcome == "delivered":
+            delivery.status = Delivery.Status.SUCCEEDED
+            delivery.delivered_at = now
+            delivery.next_attempt_at = None
+        elif result.outcome == "hold":
+            delivery.status = Delivery.Status.PAUSED
+            delivery.next_attempt_at = None
+        elif result.outcome == "retry" and delivery.attempt_count < MAX_ATTEMPTS:
+            delay = _next_delay(delivery.attempt_count)
+            if result.retry_after is not None:
+                delay = min(max(result.retry_after, dt.timedelta(seconds=1)), MAX_RETRY_AFTER)
+            delivery.next_attempt_at = now + delay
+        else:  # fail, gone, or out of attempts
+            delivery.status = Delivery.Status.FAILED
+            delivery.next_attempt_at = None
+        delivery.save(
+            update_fields=[
+                "status",
+                "delivered_at",
+                "next_attempt_at",
+                "locked_until",
+                "last_status_code",
+                "last_error",
+            ]
+        )
+    if delivery.status == Delivery.Status.PENDING and delivery.next_attempt_at is not None:
+        from webhooks.tasks import deliver_task
+
+        countdown = max(0.0, (delivery.next_attempt_at - timezone.now()).total_seconds())
+        # Short waits go straight back on the queue; long ones are left to the periodic sweep so
+        # no message sits in the broker for hours.
+        if countdown <= 120:
+            try:
+                deliver_task.apply_async((str(delivery.pk),), countdown=countdown)
+            except Exception:
+                log.warning("could not enqueue retry of %s; the sweep will", delivery.pk, exc_info=True)
+
+
+# ---------------------------------------------------------------- sweep, replay, resume, prune
+
+
+def sweep(*, limit: int = 1000, enqueue: bool = True) -> list:
+    """Catch up: relay unrelayed events and hand out every due delivery nobody holds (missed
+    messages, killed workers, retries too far ahead to keep in the broker)."""
+    relay(enqueue=enqueue)
+    now = timezone.now()
+    due = list(
+        Delivery.objects.filter(status=Delivery.Status.PENDING, next_attempt_at__lte=now)
+        .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    if enqueue:
+        _enqueue(due)
+    return due
+
+
+def replay(deliveries) -> int:
+    """Send again (a new series of attempts, same webhook-id). Accepts a queryset or a list."""
+    ids = [d.pk if isinstance(d, Delivery) else d for d in deliveries]
+    with transaction.atomic():
+        count = (
+            Delivery.objects.filter(pk__in=ids)
+            .exclude(status=Delivery.Status.PENDING, locked_until__gt=timezone.now())
+            .update(
+                status=Delivery.Status.PENDING,
+                attempt_count=0,
+                next_attempt_at=timezone.now(),
+                locked_until=None,
+                delivered_at=None,
+            )
+        )
+        transaction.on_commit(lambda: _enqueue(ids))
+    return count
+
+
+def replay_failed_since(*, destination_kind: str, destination_id: str, since: dt.datetime) -> int:
+    failed = Delivery.objects.filter(
+        destination_kind=destination_kind,
+        destination_id=str(destination_id),
+        status=Delivery.Status.FAILED,
+        created_at__gte=since,
+    ).values_list("pk", flat=True)
+    return replay(list(failed))
+
+
+def resume_held(*, destination_kind: str, destination_id: str) -> int:
+    """A destination was fixed: its held deliveries flow again."""
+    ids = list(
+        Delivery.objects.filter(
+            destination_kind=destination_kind,
+            destination_id=str(destination_id),
+            status=Delivery.Status.PAUSED,
+        ).values_list("pk", flat=True)
+    )
+    return replay(ids)
+
+
+def prune(*, older_than: dt.timedelta) -> int:
+    """Forget delivered payloads past the retention period: settled deliveries and their events."""
+    cutoff = timezone.now() - older_than
+    deleted, _ = Delivery.objects.filter(status=Delivery.Status.SUCCEEDED, delivered_at__lt=cutoff).delete()
+    OutboxEvent.objects.filter(relayed_at__lt=cutoff, deliveries__isnull=True).delete()
+    return deleted
+
+
+def targets_by_shop(events: list[OutboxEvent]) -> dict[int, list[OutboxEvent]]:
+    grouped: dict[int, list[OutboxEvent]] = defaultdict(list)
+    for event in events:
+        grouped[event.shop_id].append(event)
+    return grouped
