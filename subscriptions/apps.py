@@ -8,6 +8,8 @@ class SubscriptionsConfig(AppConfig):
     def ready(self):
         # webhooks imports no other app: tell it which event types merchants may subscribe to.
         from subscriptions.events import EVENT_CATALOGUE
-        from webhooks.registry import register_event_types
+        from subscriptions.services.staff import shop_staff_notify
+        from webhooks.registry import register_event_types, register_staff_notifier
 
         register_event_types(EVENT_CATALOGUE)
+        register_staff_notifier(shop_staff_notify)
