@@ -145,7 +145,8 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="subscriptions@localhost"
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Celery: file-system broker under var/ by default; Redis/RabbitMQ via CELERY_BROKER_URL.
-_broker_dir = VAR_DIR / "broker"
+# BROKER_DATA_DIR moves the file-system broker's folders (tests run a private worker against one).
+_broker_dir = Path(env("BROKER_DATA_DIR", default=str(VAR_DIR / "broker")))
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     for sub in ("out", "processed", "control"):
@@ -223,3 +224,6 @@ X_FRAME_OPTIONS = "DENY"
 WEBHOOKS_ALLOW_PRIVATE_URLS = env.bool("WEBHOOKS_ALLOW_PRIVATE_URLS", default=False)
 WEBHOOKS_TIMEOUT_SECONDS = env.float("WEBHOOKS_TIMEOUT_SECONDS", default=10.0)
 WEBHOOKS_RETENTION_DAYS = env.int("WEBHOOKS_RETENTION_DAYS", default=30)
+# How long a worker holds a delivery it is sending; after that the sweep hands it to another worker.
+# Keep it well above WEBHOOKS_TIMEOUT_SECONDS, or a slow send can be taken over while in flight.
+WEBHOOKS_DELIVERY_LEASE_SECONDS = env.float("WEBHOOKS_DELIVERY_LEASE_SECONDS", default=60.0)

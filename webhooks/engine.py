@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -37,8 +38,12 @@ RETRY_DELAYS = [
 ]
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 JITTER = 0.1
-LEASE = dt.timedelta(seconds=60)
 MAX_RETRY_AFTER = dt.timedelta(hours=24)
+
+
+def lease() -> dt.timedelta:
+    """How long a claimed delivery stays with its worker (`WEBHOOKS_DELIVERY_LEASE_SECONDS`)."""
+    return dt.timedelta(seconds=settings.WEBHOOKS_DELIVERY_LEASE_SECONDS)
 
 
 @dataclass
@@ -152,7 +157,7 @@ def _claim(delivery_id) -> Delivery | None:
         if delivery is None:
             return None
         delivery.attempt_count += 1
-        delivery.locked_until = now + LEASE
+        delivery.locked_until = now + lease()
         delivery.save(update_fields=["attempt_count", "locked_until"])
     return delivery
 
