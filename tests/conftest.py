@@ -16,3 +16,23 @@ def _celery_runs_tasks_inline():
     app.conf.task_always_eager = True
     app.conf.task_eager_propagates = True
     yield
+
+
+# Documentation domains stand in for merchants' public servers; no test may need the internet, so
+# they resolve to a fixed public address (webhook URLs are checked against DNS when saved).
+EXAMPLE_PUBLIC_ADDRESS = "93.184.215.14"
+
+
+@pytest.fixture(autouse=True)
+def _example_domains_resolve(monkeypatch):
+    import socket
+
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        name = host.decode() if isinstance(host, bytes) else (host or "")
+        if name.rstrip(".").endswith(("example.com", "example.org", "example.net")):
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (EXAMPLE_PUBLIC_ADDRESS, port or 0))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)

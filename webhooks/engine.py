@@ -93,6 +93,11 @@ def _enqueue(delivery_ids: Iterable) -> None:
             )
 
 
+def enqueue(delivery_ids: Iterable) -> None:
+    """Hand deliveries to the workers now (call after commit); the sweep is the safety net."""
+    _enqueue(delivery_ids)
+
+
 # ---------------------------------------------------------------- relay
 
 

@@ -57,3 +57,47 @@ def notify_shop_staff(shop_id: int, *, subject: str, message: str) -> bool:
         return False
     _STAFF_NOTIFIER(shop_id, subject, message)
     return True
+
+
+# -- sample payloads (console "Send test event", "Sample payload", the OpenAPI examples) -------
+
+_SAMPLE_BUILDER = None
+_SHOP_LABELLER = None
+
+
+def register_sample_builder(builder) -> None:
+    """`builder(event_type, shop_id) -> dict`: a believable `data` for the event type, built
+    without writing anything (shop_id may be None: documentation examples)."""
+    global _SAMPLE_BUILDER
+    _SAMPLE_BUILDER = builder
+
+
+def register_shop_labeller(labeller) -> None:
+    """`labeller(shop_id) -> str`: what the envelope's `shop` says (the shop's domain)."""
+    global _SHOP_LABELLER
+    _SHOP_LABELLER = labeller
+
+
+def sample_data(event_type: str, shop_id: int | None = None) -> dict:
+    if _SAMPLE_BUILDER is None:
+        return {}
+    return _SAMPLE_BUILDER(event_type, shop_id)
+
+
+def shop_label(shop_id: int | None) -> str:
+    if _SHOP_LABELLER is not None and shop_id is not None:
+        return _SHOP_LABELLER(shop_id)
+    return "your-shop.myshopify.com" if shop_id is None else str(shop_id)
+
+
+def sample_envelope(event_type: str, shop_id: int | None = None) -> dict:
+    """The whole body a receiver gets for `event_type`, with sample data."""
+    return {
+        "id": "9f0c1e52-7d3a-4b8e-9a47-3c2e6f1d8b20",
+        "type": event_type,
+        "version": 1,
+        "occurred_at": "2025-03-14T09:30:00+00:00",
+        "shop": shop_label(shop_id),
+        "actor": "customer",
+        "data": sample_data(event_type, shop_id),
+    }
