@@ -486,6 +486,12 @@ class Order(models.Model):
     external_id = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     paid_at = models.DateTimeField(null=True, blank=True)
+    # Dunning: which attempt comes next and when (shop-local date); empty when nothing is scheduled.
+    attempt_count = models.PositiveSmallIntegerField(default=0)
+    next_retry_date = models.DateField(null=True, blank=True)
+    failure_reason = models.CharField(max_length=500, blank=True)
+    # A billing worker holds a pending charge until this time (crash-safe claim).
+    charging_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -498,7 +504,10 @@ class Order(models.Model):
             ),
             models.CheckConstraint(condition=Q(total__gte=0), name="order_total_not_negative"),
         ]
-        indexes = [models.Index(fields=["shop", "-created_at"], name="order_shop_recent_idx")]
+        indexes = [
+            models.Index(fields=["shop", "-created_at"], name="order_shop_recent_idx"),
+            models.Index(fields=["shop", "status", "next_retry_date"], name="order_dunning_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"Order #{self.pk}"
@@ -652,3 +661,101 @@ class ActivityLog(models.Model):
         if self.actor_type == self.ActorType.INTEGRATION:
             return f"integration:{self.actor_name}"
         return f"{self.actor_type}:{self.actor_name}" if self.actor_name else self.actor_type
+
+
+# ---------------------------------------------------------------- billing
+
+
+class PaymentAttempt(models.Model):
+    """One charge attempt of an order (Smartrr calls these bills). The idempotency key goes to the
+    gateway, so a retried request can never charge a cycle twice."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        ERROR = "error", "Gateway unreachable"
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="+")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="payment_attempts")
+    number = models.PositiveSmallIntegerField(help_text="1 for the renewal, 2.. for dunning retries.")
+    idempotency_key = models.CharField(max_length=120, unique=True)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+    gateway = models.CharField(max_length=16)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    gateway_reference = models.CharField(max_length=120, blank=True)
+    error_code = models.CharField(max_length=64, blank=True)
+    message = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["order", "number"]
+        constraints = [
+            # Once-only per (subscription cycle, attempt): the order is the cycle.
+            models.UniqueConstraint(fields=["order", "number"], name="one_payment_attempt_per_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order} attempt {self.number}: {self.status}"
+
+
+class BillingRun(models.Model):
+    """A shop's daily billing run for one local date: exactly one per (shop, date)."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="billing_runs")
+    run_date = models.DateField()
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    charged = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-run_date"]
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "run_date"], name="one_billing_run_per_shop_date")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.shop} billing {self.run_date}"
+
+
+class Notice(models.Model):
+    """A scheduled notice sent: exactly once per (subscription, kind, date)."""
+
+    class Kind(models.TextChoices):
+        UPCOMING_ORDER = "upcoming_order", "Upcoming order"
+        AUTO_RESUME = "auto_resume_upcoming", "Auto-resume upcoming"
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="+")
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="notices")
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    date = models.DateField(help_text="The order date (or resume date) the notice announces.")
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "kind", "date"], name="one_notice_per_subscription_kind_date"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.date} for #{self.subscription_id}"
+
+
+class SandboxCharge(models.Model):
+    """What the built-in test gateway has charged, by idempotency key (a real gateway keeps this)."""
+
+    idempotency_key = models.CharField(max_length=120, unique=True)
+    token = models.CharField(max_length=255)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    outcome = models.CharField(max_length=32)
+    reference = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.outcome}"

@@ -6,7 +6,10 @@ from django.db import transaction
 
 from subscriptions.actors import Actor
 from subscriptions.errors import DomainError
-from subscriptions.models import Product, Variant
+from subscriptions.events import emit_subscription_event
+from subscriptions.models import Product, Subscription, Variant
+from subscriptions.selectors import subscriptions_with_details
+from subscriptions.services.common import log_activity
 
 PRODUCT_FIELDS = ("title", "description", "active")
 VARIANT_FIELDS = ("title", "price", "available", "archived", "inventory")
@@ -57,8 +60,44 @@ def variant_update(*, variant: Variant, actor: Actor, **fields) -> Variant:
     inventory = fields.get("inventory")
     if inventory is not None and (isinstance(inventory, bool) or not isinstance(inventory, int)):
         raise DomainError("invalid_inventory", "Stock must be a whole number.", field="inventory")
+    was_purchasable = variant.purchasable
     for name, value in fields.items():
         setattr(variant, name, value)
     if fields:
         variant.save(update_fields=list(fields))
+    if was_purchasable and not variant.purchasable:
+        _announce_unavailable(variant, actor)
     return variant
+
+
+def _announce_unavailable(variant: Variant, actor: Actor) -> int:
+    """Each ACTIVE subscription with this variant hears about it now, before its next order
+    (at billing the shop's setting decides between leaving the line out and skipping the order)."""
+    affected = subscriptions_with_details(
+        Subscription.objects.filter(
+            shop_id=variant.shop_id, status=Subscription.Status.ACTIVE, lines__variant=variant
+        )
+    ).select_related("shop")
+    count = 0
+    for sub in affected:
+        log_activity(
+            shop=sub.shop,
+            actor=actor,
+            action="product_unavailable",
+            subscription=sub,
+            description=f"{variant} is no longer available",
+        )
+        emit_subscription_event(
+            "subscription.product_unavailable",
+            sub,
+            actor=actor,
+            extra={
+                "unavailable_item": {
+                    "product": variant.product.title,
+                    "variant": variant.title,
+                    "sku": variant.sku,
+                }
+            },
+        )
+        count += 1
+    return count

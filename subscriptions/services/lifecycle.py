@@ -698,7 +698,16 @@ def subscription_update_payment_method(
             }
         },
     )
+    if sub.orders.filter(status="failed").exists():
+        # Dunning: a new card is the best moment to try the failed payment again.
+        transaction.on_commit(lambda: _retry_failed_orders(sub.pk))
     return sub
+
+
+def _retry_failed_orders(subscription_id: int) -> None:
+    from subscriptions.tasks import retry_failed_orders_task
+
+    retry_failed_orders_task.delay(subscription_id)
 
 
 # ---------------------------------------------------------------- discounts

@@ -1,0 +1,485 @@
+"""Renewals and dunning.
+
+Rules:
+- A subscription is due when ACTIVE and its next billing date is on or before the run's (shop-local)
+  date. Skipped dates are consumed without a charge; PAUSED and CANCELLED are never billed.
+- Exactly one order per (subscription, billing date) — a unique constraint — and exactly one
+  payment attempt per (order, attempt number), whose idempotency key goes to the gateway. A crash
+  between creating the order and charging it leaves a PENDING order that the next run charges with
+  the same key, so the customer is charged at most once.
+- Success counts the order and, for a renewal, the next billing date has already moved on by the
+  plan interval. Failure emits `subscription.transaction_failed` and schedules dunning retries per
+  the shop's settings; after the last one the shop's final action applies.
+"""
+
+import datetime as dt
+import logging
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from subscriptions.actors import SYSTEM, Actor
+from subscriptions.adapters.payments import ChargeResult, gateway_for
+from subscriptions.events import emit_subscription_event
+from subscriptions.models import (
+    BillingRun,
+    Gift,
+    Order,
+    OrderLine,
+    PaymentAttempt,
+    Shop,
+    SkippedDate,
+    Subscription,
+    SubscriptionDiscount,
+)
+from subscriptions.services import lifecycle
+from subscriptions.services.common import fmt, log_activity
+
+log = logging.getLogger(__name__)
+Status = Subscription.Status
+CHARGE_LEASE = dt.timedelta(minutes=5)
+CENT = Decimal("0.01")
+
+
+def _order_data(order: Order) -> dict:
+    return {
+        "id": order.pk,
+        "billing_date": order.billing_date,
+        "status": order.status,
+        "subtotal": order.subtotal,
+        "discount_total": order.discount_total,
+        "total": order.total,
+        "currency": order.currency,
+        "is_gift": order.is_gift,
+        "attempt_count": order.attempt_count,
+        "next_retry_date": order.next_retry_date,
+    }
+
+
+# ---------------------------------------------------------------- building the order
+
+
+def _consume_skips(sub: Subscription, run_date: dt.date) -> int:
+    """Step over skipped dates that are due; returns how many were consumed."""
+    consumed = 0
+    while sub.next_billing_date is not None and sub.next_billing_date <= run_date:
+        skip = SkippedDate.objects.filter(
+            subscription=sub, date=sub.next_billing_date, unskipped_at__isnull=True
+        ).first()
+        if skip is None:
+            break
+        skipped_date = sub.next_billing_date
+        sub.next_billing_date = sub.date_after(skipped_date)
+        consumed += 1
+        log_activity(
+            shop=sub.shop,
+            actor=SYSTEM,
+            action="skip_consumed",
+            subscription=sub,
+            description=f"Order of {fmt(skipped_date)} skipped as requested; next order {fmt(sub.next_billing_date)}",
+        )
+    if consumed:
+        sub.save(update_fields=["next_billing_date", "updated_at"])
+    return consumed
+
+
+def _build_order(sub: Subscription, billing_date: dt.date) -> Order | None:
+    """The order of one renewal, priced and discounted; None when nothing can ship (every line
+    unavailable, or the shop skips orders with an unavailable line)."""
+    shop = sub.shop
+    lines = list(sub.lines.select_related("variant__product").order_by("id"))
+    available = [line for line in lines if line.variant.purchasable]
+    unavailable = [line for line in lines if not line.variant.purchasable]
+    if unavailable and (
+        shop.unavailable_product_action == Shop.UnavailableAction.SKIP_ORDER or not available
+    ):
+        return None
+    subtotal = sum((line.unit_price * line.quantity for line in available), Decimal("0.00"))
+    discount_total = Decimal("0.00")
+    for applied in (
+        sub.discounts.filter(removed_at__isnull=True).select_related("code").order_by("applied_at")
+    ):
+        if applied.payments_remaining is not None and applied.payments_remaining <= 0:
+            continue
+        discount_total += applied.code.amount_off(subtotal - discount_total)
+    gift = Gift.objects.filter(subscription=sub, billing_date=billing_date).first()
+    if gift is not None:
+        address = {
+            "first_name": gift.recipient_first_name,
+            "last_name": gift.recipient_last_name,
+            "line1": gift.line1,
+            "line2": gift.line2,
+            "city": gift.city,
+            "province": gift.province,
+            "postal_code": gift.postal_code,
+            "country": gift.country,
+            "email": gift.recipient_email,
+            "gift_message": gift.message,
+        }
+    else:
+        address = sub.shipping_address.as_dict() if sub.shipping_address else {}
+    order = Order.objects.create(
+        shop=shop,
+        customer=sub.customer,
+        subscription=sub,
+        billing_date=billing_date,
+        status=Order.Status.PENDING,
+        currency=sub.currency,
+        subtotal=subtotal,
+        discount_total=discount_total,
+        total=max(Decimal("0.00"), subtotal - discount_total).quantize(CENT),
+        shipping_address=address,
+        is_gift=gift is not None,
+    )
+    OrderLine.objects.bulk_create(
+        OrderLine(
+            shop=shop,
+            order=order,
+            variant=line.variant,
+            title=f"{line.variant.product.title} — {line.variant.title}",
+            sku=line.variant.sku,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            total=line.unit_price * line.quantity,
+        )
+        for line in available
+    )
+    if unavailable:
+        log_activity(
+            shop=shop,
+            actor=SYSTEM,
+            action="lines_left_out",
+            subscription=sub,
+            description="Left out of the order (unavailable): "
+            + ", ".join(line.variant.sku for line in unavailable),
+        )
+    return order
+
+
+def _start_renewal(subscription_id: int, run_date: dt.date) -> Order | None:
+    """In one transaction: consume due skips, then create the PENDING order of the due date and move
+    the subscription to its next date. Returns the order to charge, or None."""
+    with transaction.atomic():
+        sub = (
+            Subscription.objects.select_for_update(of=("self",))
+            .select_related("shop", "customer", "plan__program", "shipping_address")
+            .get(pk=subscription_id)
+        )
+        if sub.status != Status.ACTIVE or sub.next_billing_date is None or sub.next_billing_date > run_date:
+            return None
+        _consume_skips(sub, run_date)
+        if sub.next_billing_date > run_date:
+            return None
+        billing_date = sub.next_billing_date
+        try:
+            with transaction.atomic():
+                order = _build_order(sub, billing_date)
+        except IntegrityError:
+            return None  # another run created this renewal first: it charges it
+        sub.next_billing_date = sub.date_after(billing_date)
+        sub.save(update_fields=["next_billing_date", "updated_at"])
+        if order is None:
+            log_activity(
+                shop=sub.shop,
+                actor=SYSTEM,
+                action="order_skipped_unavailable",
+                subscription=sub,
+                description=f"Order of {fmt(billing_date)} skipped: a product is unavailable",
+            )
+            return None
+        order.charging_until = timezone.now() + CHARGE_LEASE
+        order.attempt_count = 1
+        order.save(update_fields=["charging_until", "attempt_count"])
+        return order
+
+
+# ---------------------------------------------------------------- charging
+
+
+def _idempotency_key(order: Order, number: int) -> str:
+    return f"order-{order.pk}-{order.billing_date}-{number}"
+
+
+def _charge(order: Order, number: int) -> str:
+    """Charge one attempt of an order (outside any transaction), then settle it. Returns the order status."""
+    order = Order.objects.select_related("subscription__payment_method", "subscription__plan", "shop").get(
+        pk=order.pk
+    )
+    sub = order.subscription
+    key = _idempotency_key(order, number)
+    attempt, _ = PaymentAttempt.objects.get_or_create(
+        order=order,
+        number=number,
+        defaults={
+            "shop": order.shop,
+            "idempotency_key": key,
+            "amount": order.total,
+            "currency": order.currency,
+            "gateway": sub.payment_method.gateway if sub and sub.payment_method_id else "",
+        },
+    )
+    if attempt.status in (PaymentAttempt.Status.SUCCEEDED, PaymentAttempt.Status.FAILED):
+        return order.status  # this attempt already has its answer
+    if order.total == 0:
+        result = ChargeResult("succeeded", reference="free")
+    elif sub is None or sub.payment_method is None:
+        result = ChargeResult(
+            "failed", code="no_payment_method", message="There is no payment method on file."
+        )
+    else:
+        result = gateway_for(sub.payment_method).charge(
+            payment_method=sub.payment_method,
+            amount=order.total,
+            currency=order.currency,
+            idempotency_key=key,
+            description=f"{order.shop.name} order {order.pk} ({order.billing_date})",
+        )
+    return _settle(order.pk, attempt.pk, result)
+
+
+def _settle(order_id: int, attempt_id: int, result: ChargeResult) -> str:
+    with transaction.atomic():
+        order = Order.objects.select_for_update().select_related("shop").get(pk=order_id)
+        attempt = PaymentAttempt.objects.select_for_update().get(pk=attempt_id)
+        if attempt.status in (PaymentAttempt.Status.SUCCEEDED, PaymentAttempt.Status.FAILED):
+            return order.status
+        attempt.gateway_reference = result.reference
+        attempt.error_code = result.code
+        attempt.message = result.message[:500]
+        order.charging_until = None
+        if result.status == "error":
+            # Unknown outcome: keep the order pending; the next run asks again with the same key.
+            attempt.status = PaymentAttempt.Status.ERROR
+            attempt.save(update_fields=["status", "gateway_reference", "error_code", "message"])
+            order.save(update_fields=["charging_until"])
+            return order.status
+        attempt.finished_at = timezone.now()
+        sub = (
+            Subscription.objects.select_for_update(of=("self",))
+            .select_related("shop", "customer", "plan__program")
+            .get(pk=order.subscription_id)
+        )
+        if result.status == "succeeded":
+            attempt.status = PaymentAttempt.Status.SUCCEEDED
+            attempt.save()
+            _on_paid(order, sub)
+        else:
+            attempt.status = PaymentAttempt.Status.FAILED
+            attempt.save()
+            _on_failed(order, sub, result)
+        return order.status
+
+
+def _on_paid(order: Order, sub: Subscription) -> None:
+    was_retry = order.status == Order.Status.FAILED
+    order.status = Order.Status.PAID
+    order.paid_at = timezone.now()
+    order.next_retry_date = None
+    order.failure_reason = ""
+    order.save(update_fields=["status", "paid_at", "next_retry_date", "failure_reason", "charging_until"])
+    Subscription.objects.filter(pk=sub.pk).update(order_count=F("order_count") + 1)
+    sub.refresh_from_db(fields=["order_count"])
+    for applied in SubscriptionDiscount.objects.filter(
+        subscription=sub, removed_at__isnull=True, payments_remaining__gt=0
+    ):
+        applied.payments_remaining -= 1
+        applied.save(update_fields=["payments_remaining"])
+    log_activity(
+        shop=sub.shop,
+        actor=SYSTEM,
+        action="transaction_succeeded",
+        subscription=sub,
+        description=f"Order of {fmt(order.billing_date)} charged {order.total} {order.currency}"
+        + (" after a retry" if was_retry else ""),
+        details={"order_id": order.pk},
+    )
+    emit_subscription_event(
+        "subscription.transaction_succeeded", sub, actor=SYSTEM, extra={"order": _order_data(order)}
+    )
+    max_cycles = sub.plan.max_cycles
+    if max_cycles and sub.order_count >= max_cycles and sub.status != Status.CANCELLED:
+        lifecycle.subscription_cancel(
+            subscription=sub, actor=SYSTEM, reason=f"Plan completed after {max_cycles} orders"
+        )
+
+
+def _on_failed(order: Order, sub: Subscription, result: ChargeResult) -> None:
+    shop = order.shop
+    order.status = Order.Status.FAILED
+    order.failure_reason = (result.message or result.code)[:500]
+    retries_used = order.attempt_count - 1
+    if retries_used < shop.dunning_retries:
+        order.next_retry_date = shop.local_today() + dt.timedelta(days=shop.dunning_retry_interval_days)
+    else:
+        order.next_retry_date = None
+    order.save(update_fields=["status", "failure_reason", "next_retry_date", "charging_until"])
+    log_activity(
+        shop=shop,
+        actor=SYSTEM,
+        action="transaction_failed",
+        subscription=sub,
+        description=f"Payment for the order of {fmt(order.billing_date)} failed: {order.failure_reason}"
+        + (f"; retry on {fmt(order.next_retry_date)}" if order.next_retry_date else "; no retries left"),
+        details={"order_id": order.pk, "code": result.code},
+    )
+    emit_subscription_event(
+        "subscription.transaction_failed",
+        sub,
+        actor=SYSTEM,
+        extra={
+            "order": _order_data(order),
+            "failure_reason": order.failure_reason,
+            "failure_code": result.code,
+            "retry_date": order.next_retry_date.isoformat() if order.next_retry_date else "",
+        },
+    )
+    if order.next_retry_date is None:
+        _final_action(order, sub)
+
+
+def _final_action(order: Order, sub: Subscription) -> None:
+    """Dunning gave up: the shop decides what happens to the subscription."""
+    action = order.shop.dunning_final_action
+    reason = f"Payment failed after {order.attempt_count} attempts"
+    if sub.status == Status.CANCELLED:
+        return
+    if action == Shop.FinalAction.CANCEL:
+        lifecycle.subscription_cancel(subscription=sub, actor=SYSTEM, reason=reason)
+    elif action == Shop.FinalAction.PAUSE and sub.status == Status.ACTIVE:
+        lifecycle.subscription_pause(subscription=sub, actor=SYSTEM)
+    else:
+        order.status = Order.Status.CANCELLED
+        order.save(update_fields=["status"])
+        log_activity(
+            shop=sub.shop,
+            actor=SYSTEM,
+            action="order_given_up",
+            subscription=sub,
+            description=f"{reason}: the order of {fmt(order.billing_date)} is skipped",
+        )
+
+
+# ---------------------------------------------------------------- entry points
+
+
+def subscription_renew(*, subscription: Subscription, run_date: dt.date) -> Order | None:
+    """Bill one subscription for a run date (idempotent: a second call finds nothing due)."""
+    order = _start_renewal(subscription.pk, run_date)
+    if order is None:
+        return None
+    _charge(order, 1)
+    order.refresh_from_db()
+    return order
+
+
+def _claim_order(order_id: int, *, statuses: tuple[str, ...]) -> Order | None:
+    now = timezone.now()
+    with transaction.atomic():
+        order = (
+            Order.objects.select_for_update(skip_locked=True)
+            .filter(pk=order_id, status__in=statuses)
+            .filter(Q(charging_until__isnull=True) | Q(charging_until__lt=now))
+            .first()
+        )
+        if order is None:
+            return None
+        order.charging_until = now + CHARGE_LEASE
+        order.save(update_fields=["charging_until"])
+        return order
+
+
+def order_retry_payment(*, order: Order, actor: Actor = SYSTEM) -> str:
+    """A dunning retry (scheduled, after a payment method update, or asked for by staff/API): the
+    next attempt number, its own idempotency key. A paid order is never charged again."""
+    claimed = _claim_order(order.pk, statuses=(Order.Status.FAILED,))
+    if claimed is None:
+        return Order.objects.get(pk=order.pk).status
+    sub = claimed.subscription
+    if sub is None or sub.status == Status.CANCELLED:
+        Order.objects.filter(pk=claimed.pk).update(charging_until=None, next_retry_date=None)
+        return claimed.status
+    Order.objects.filter(pk=claimed.pk).update(attempt_count=claimed.attempt_count + 1)
+    claimed.attempt_count += 1
+    if actor != SYSTEM:
+        log_activity(
+            shop=claimed.shop,
+            actor=actor,
+            action="payment_retry",
+            subscription=sub,
+            description=f"Payment retry requested for the order of {fmt(claimed.billing_date)}",
+        )
+    return _charge(claimed, claimed.attempt_count)
+
+
+def _resume_pending(order: Order) -> str:
+    """A pending charge whose worker died or whose gateway could not be reached: ask again, same key."""
+    claimed = _claim_order(order.pk, statuses=(Order.Status.PENDING,))
+    if claimed is None:
+        return order.status
+    return _charge(claimed, max(1, claimed.attempt_count))
+
+
+def shop_run_billing(*, shop: Shop, run_date: dt.date | None = None) -> BillingRun:
+    """The shop's billing for one local date: renewals due, pending charges left over, dunning
+    retries due. Safe to run again or concurrently (everything below is once-only)."""
+    run_date = run_date or shop.local_today()
+    run, _ = BillingRun.objects.get_or_create(shop=shop, run_date=run_date)
+    charged = failed = 0
+    due = Subscription.objects.filter(
+        shop=shop, status=Status.ACTIVE, next_billing_date__lte=run_date
+    ).values_list("pk", flat=True)
+    for sub_id in list(due.iterator(chunk_size=2000)):
+        try:
+            order = _start_renewal(sub_id, run_date)
+            if order is None:
+                continue
+            status = _charge(order, 1)
+        except Exception:  # one broken subscription must not stop the shop's run
+            log.exception("billing subscription %s failed", sub_id)
+            continue
+        charged += status == Order.Status.PAID
+        failed += status == Order.Status.FAILED
+    stale = Order.objects.filter(
+        shop=shop, status=Order.Status.PENDING, subscription__isnull=False, billing_date__lte=run_date
+    )
+    for order in stale.filter(Q(charging_until__isnull=True) | Q(charging_until__lt=timezone.now())):
+        _resume_pending(order)
+    retries = Order.objects.filter(shop=shop, status=Order.Status.FAILED, next_retry_date__lte=run_date)
+    for order in retries:
+        order_retry_payment(order=order)
+    BillingRun.objects.filter(pk=run.pk).update(
+        finished_at=timezone.now(), charged=F("charged") + charged, failed=F("failed") + failed
+    )
+    run.refresh_from_db()
+    return run
+
+
+def billing_tick(*, now: dt.datetime | None = None) -> list[int]:
+    """Run billing for every shop whose local billing time has passed today and that has not run
+    today. A tick missed while workers were down is caught up by the next one."""
+    now = now or timezone.now()
+    started = []
+    for shop in Shop.objects.all():
+        local = now.astimezone(shop.tz)
+        if local.time() < shop.billing_time:
+            continue
+        if BillingRun.objects.filter(shop=shop, run_date=local.date()).exists():
+            continue
+        try:
+            with transaction.atomic():
+                BillingRun.objects.create(shop=shop, run_date=local.date())
+        except IntegrityError:
+            continue  # another tick took it
+        shop_run_billing(shop=shop, run_date=local.date())
+        started.append(shop.pk)
+    return started
+
+
+def retry_after_payment_method_update(*, subscription: Subscription) -> list[str]:
+    """Updating the payment method retries the failed orders of this subscription at once."""
+    failed = Order.objects.filter(subscription=subscription, status=Order.Status.FAILED).order_by(
+        "billing_date"
+    )
+    return [order_retry_payment(order=order) for order in failed]
