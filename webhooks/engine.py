@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from webhooks.models import Delivery, DeliveryAttempt, OutboxEvent
@@ -191,9 +191,12 @@ def deliver(delivery_id) -> str | None:
 def _settle(delivery: Delivery, result: SendResult, started: dt.datetime) -> None:
     now = timezone.now()
     with transaction.atomic():
+        # Numbered after every earlier attempt: a replay restarts attempt_count (the retry
+        # schedule) but keeps the attempts of the earlier series in the log.
+        earlier = DeliveryAttempt.objects.filter(delivery=delivery).aggregate(last=Max("number"))["last"]
         DeliveryAttempt.objects.create(
             delivery=delivery,
-            number=delivery.attempt_count,
+            number=(earlier or 0) + 1,
             started_at=started,
             duration_ms=result.duration_ms,
             status_code=result.status_code,
