@@ -132,8 +132,14 @@ def relay(*, batch_size: int = 500, enqueue: bool = True) -> int:
                         )
             Delivery.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
             OutboxEvent.objects.filter(pk__in=[e.pk for e in events]).update(relayed_at=timezone.now())
-            created = [row.pk for row in rows]
-            if enqueue and created:
+            if enqueue and rows:
+                # Hand out the rows that are in the table, not the ones built here: a row that
+                # conflicted (left by a relay that died before marking its events) keeps its own id.
+                created = list(
+                    Delivery.objects.filter(event__in=events, status=Delivery.Status.PENDING).values_list(
+                        "pk", flat=True
+                    )
+                )
                 transaction.on_commit(lambda ids=created: _enqueue(ids))
         relayed += len(events)
         if len(events) < batch_size:

@@ -11,6 +11,8 @@ class Receiver:
         self.answers: list[tuple[int, dict, bytes]] = []  # consumed in order; then default_answer
         self.default_answer: tuple[int, dict, bytes] = (200, {}, b"ok")
         self.delay = 0.0
+        # When set to a threading.Event, every request waits (at most 30 s) for it before answering.
+        self.hold: threading.Event | None = None
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -22,6 +24,8 @@ class Receiver:
                 )
                 if receiver.delay:
                     time.sleep(receiver.delay)
+                if receiver.hold is not None:
+                    receiver.hold.wait(30)
                 status, headers, content = (
                     receiver.answers.pop(0) if receiver.answers else receiver.default_answer
                 )
