@@ -147,8 +147,8 @@ def order_get(*, shop: Shop, order_id) -> Order:
 
 
 def order_history(*, order: Order) -> list[dict]:
-    """What happened to one order (a "bill"), oldest first: its creation, payment and every logged
-    action on it."""
+    """What happened to one order (a "bill"), oldest first: its creation, payment, each charge
+    attempt and every logged action on it."""
     entries = [
         {
             "date": order.created_at,
@@ -163,6 +163,16 @@ def order_history(*, order: Order) -> list[dict]:
                 "date": order.paid_at,
                 "event": "paid",
                 "description": f"Paid {order.total} {order.currency}",
+                "actor": "",
+            }
+        )
+    for attempt in order.payment_attempts.order_by("number"):
+        entries.append(
+            {
+                "date": attempt.finished_at or attempt.created_at,
+                "event": f"payment_{attempt.status}",
+                "description": f"Attempt {attempt.number}: {attempt.get_status_display()}"
+                + (f" ({attempt.message})" if attempt.message else ""),
                 "actor": "",
             }
         )

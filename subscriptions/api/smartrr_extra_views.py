@@ -14,6 +14,7 @@ from subscriptions import services
 from subscriptions.api import smartrr_extra_serializers as x
 from subscriptions.api.common import SmartrrPagination, VendorView
 from subscriptions.api.smartrr_serializers import CustRelSerializer, PurchaseStateSerializer
+from subscriptions.errors import DomainError
 from subscriptions.models import ActivityLog, Customer, Order, Product
 from subscriptions.selectors import (
     activity_for_subscription,
@@ -29,6 +30,7 @@ from subscriptions.selectors import (
     subscription_get,
     variant_get,
 )
+from subscriptions.services.billing import order_retry_payment
 from subscriptions.services.catalogue import variant_update
 
 
@@ -338,19 +340,34 @@ class BillHistoryView(VendorView):
         return Response({"data": x.BillHistoryEntrySerializer(order_history(order=order), many=True).data})
 
 
-BILLING_NOT_AVAILABLE = (
-    "Bills cannot be {action} through the API yet: renewals are charged by the billing run, "
-    "which does not take manual {noun} on this installation."
+BILL_CANCEL_NOT_SUPPORTED = (
+    "Bills cannot be cancelled through the API: a charge is either made or retried by dunning, "
+    "which ends with the shop's final action. To stop an unpaid order, close it "
+    "(DELETE /vendor/order/{orderId})."
 )
 
 
-@extend_schema(tags=["Bills"], summary="Retry a bill", request=None, responses=NOT_SUPPORTED)
+@extend_schema(
+    tags=["Bills"],
+    summary="Retry a bill",
+    description="Charge a failed bill again now (a dunning retry with its own idempotency key). "
+    "Only a failed bill can be retried; a paid one is never charged twice (409).",
+    request=None,
+    responses=x.BillSerializer,
+)
 class BillRetryView(VendorView):
     resource = "orders"
 
     def post(self, request, bill_id):
-        order_get(shop=self.shop, order_id=bill_id)
-        raise NotSupported(BILLING_NOT_AVAILABLE.format(action="retried", noun="retries"))
+        order = order_get(shop=self.shop, order_id=bill_id)
+        if order.status != Order.Status.FAILED:
+            raise DomainError(
+                f"bill_{order.status}",
+                f"Only a failed bill can be retried; this one is {order.get_status_display().lower()}.",
+                field="status",
+            )
+        order_retry_payment(order=order, actor=self.actor)
+        return Response(x.BillSerializer(order_get(shop=self.shop, order_id=order.pk)).data)
 
 
 @extend_schema(tags=["Bills"], summary="Cancels a bill", request=None, responses=NOT_SUPPORTED)
@@ -359,10 +376,7 @@ class BillCancelView(VendorView):
 
     def post(self, request, bill_id):
         order_get(shop=self.shop, order_id=bill_id)
-        raise NotSupported(
-            BILLING_NOT_AVAILABLE.format(action="cancelled", noun="cancellations")
-            + " To stop an unpaid order, close it (DELETE /vendor/order/{orderId})."
-        )
+        raise NotSupported(BILL_CANCEL_NOT_SUPPORTED)
 
 
 # ---------------------------------------------------------------- catalogue and programs

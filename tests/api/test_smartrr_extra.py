@@ -59,7 +59,7 @@ def routes(w):
         ("delete", f"/vendor/order/{o.pk}", 409),
         ("get", "/vendor/bill", 200),
         ("get", f"/vendor/bill/{o.pk}/history", 200),
-        ("post", f"/vendor/bill/{o.pk}/retry", 422),
+        ("post", f"/vendor/bill/{o.pk}/retry", 409),
         ("post", f"/vendor/bill/{o.pk}/cancel", 422),
         ("get", "/vendor/purchasable", 200),
         ("put", "/vendor/purchasable", 200),
@@ -223,3 +223,23 @@ def test_resources_are_enforced(shop, make_key, world):
     referral = client.get(f"/vendor/customer-relationship/{world['customer'].pk}/referral-link")
     assert referral.json()["code"] == "missing_permission:loyalty"
     assert client.put("/vendor/purchasable", {}, format="json").status_code == 403
+
+
+def test_retry_a_failed_bill_charges_it_again(api, world):
+    subscription = world["subscription"]
+    failed = f.OrderFactory(
+        subscription=subscription,
+        status=Order.Status.FAILED,
+        paid_at=None,
+        billing_date=dt.date(2029, 6, 1),
+        attempt_count=1,
+    )
+    response = api.post(f"/vendor/bill/{failed.pk}/retry")
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "SUCCESS"
+    failed.refresh_from_db()
+    assert failed.status == Order.Status.PAID and failed.attempt_count == 2
+    assert ActivityLog.objects.filter(action="payment_retry", actor_type="api").exists()
+    history = api.get(f"/vendor/bill/{failed.pk}/history").json()["data"]
+    assert "payment_succeeded" in [h["event"] for h in history]
+    assert api.post(f"/vendor/bill/{failed.pk}/retry").json()["code"] == "bill_paid"
