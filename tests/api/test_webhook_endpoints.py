@@ -130,3 +130,41 @@ def test_needs_the_webhooks_permission(shop, make_key, client):
         HTTP_X_SMARTRR_ACCESS_TOKEN=read_only,
     )
     assert denied.status_code == 403
+
+
+def test_rotate_secret_answers_the_new_secret_and_keeps_the_old_one_for_a_day(api, shop):
+    created = api.post(
+        "/vendor/webhook",
+        {"url": "https://hooks.example.com/in", "topic": "Subscription skip"},
+        format="json",
+    ).json()
+    rotated = api.post(f"/vendor/webhook/{created['id']}/rotate-secret", format="json")
+    assert rotated.status_code == 200, rotated.content
+    body = rotated.json()
+    assert body["secret"].startswith("whsec_") and body["secret"] != created["secret"]
+    assert body["previousSecretExpiresAt"]
+    endpoint = WebhookEndpoint.objects.get(pk=created["id"])
+    assert endpoint.signing_secrets() == [body["secret"], created["secret"]]
+
+    theirs = WebhookEndpoint.objects.create(
+        shop_id=f.ShopFactory().pk, url="https://theirs.example.com", events=["subscription.paused"]
+    )
+    assert api.post(f"/vendor/webhook/{theirs.pk}/rotate-secret", format="json").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1/hook",
+        "http://10.0.0.1/hook",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]/hook",
+        "https://nowhere.invalid/hook",
+    ],
+)
+def test_private_or_unresolvable_urls_are_400_naming_url(api, url):
+    response = api.post("/vendor/webhook", {"url": url, "topic": "Subscription skip"}, format="json")
+    assert response.status_code == 400, response.content
+    error = response.json()["errors"][0]
+    assert error["field"] == "url"
+    assert not WebhookEndpoint.objects.exists()

@@ -100,6 +100,21 @@ def _event(shop, tag):
     return f.OutboxEventFactory(shop_id=shop.pk, actor=f"admin:{tag}")
 
 
+def _delivery(shop, tag):
+    from webhooks.models import Delivery
+
+    event = f.OutboxEventFactory(shop_id=shop.pk, type="subscription.skipped")
+    return Delivery.objects.create(
+        event=event,
+        shop_id=shop.pk,
+        destination_kind="webhook",
+        destination_id="1",
+        event_type=event.type,
+        status=Delivery.Status.FAILED,
+        last_error=f"ReadTimeout {tag}",
+    )
+
+
 def _shop(shop, tag):
     shop.name = tag
     shop.save()
@@ -134,6 +149,7 @@ CONSOLES = {
     "order": Console("subscriptions_order", _order),
     "activity": Console("subscriptions_activitylog", _activity),
     "outbox": Console("webhooks_outboxevent", _event),
+    "delivery": Console("webhooks_delivery", _delivery),
 }
 
 

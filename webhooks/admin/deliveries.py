@@ -1,6 +1,7 @@
 """Every delivery of the shop's events (webhooks and integrations), read-only, with bulk replay."""
 
 import json
+import uuid
 
 from django.contrib import admin, messages
 from django.urls import reverse
@@ -62,11 +63,12 @@ class DeliveryAdmin(ShopScopedAdmin, admin.ModelAdmin):
         "status",
         "attempt_count",
         "last_status_code",
+        "last_error",
         "delivered_at",
     )
     list_filter = ("status", EventTypeFilter, DestinationFilter, ("created_at", admin.DateFieldListFilter))
     ordering = ("-created_at",)
-    search_fields = ("=id",)
+    search_fields = ("event_type", "destination_id", "last_error")
     actions = ["replay_selected"]
     list_per_page = 50
     show_full_result_count = False
@@ -88,6 +90,15 @@ class DeliveryAdmin(ShopScopedAdmin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("event")
+
+    def get_search_results(self, request, queryset, search_term):
+        """A webhook-id (what the receiver logged) finds its delivery too."""
+        queryset, duplicates = super().get_search_results(request, queryset, search_term)
+        try:
+            webhook_id = uuid.UUID(search_term.strip())
+        except ValueError:
+            return queryset, duplicates
+        return queryset | self.get_queryset(request).filter(pk=webhook_id), duplicates
 
     def has_add_permission(self, request):
         return False

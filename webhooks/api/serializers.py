@@ -60,5 +60,12 @@ class WebhookCreatedSerializer(WebhookSerializer):
     )
 
 
+class WebhookRotatedSerializer(WebhookCreatedSerializer):
+    previousSecretExpiresAt = serializers.DateTimeField(
+        source="previous_secret_expires_at",
+        help_text="Until then every webhook is also signed with the previous secret (two v1 signatures).",
+    )
+
+
 class WebhookListResponse(serializers.Serializer):
     data = WebhookSerializer(many=True)

@@ -7,4 +7,9 @@ from webhooks.api import views
 urlpatterns = [
     path("webhook", views.WebhookListView.as_view(), name="vendor-webhook-list"),
     path("webhook/<int:webhook_id>", views.WebhookDetailView.as_view(), name="vendor-webhook-detail"),
+    path(
+        "webhook/<int:webhook_id>/rotate-secret",
+        views.WebhookRotateSecretView.as_view(),
+        name="vendor-webhook-rotate-secret",
+    ),
 ]

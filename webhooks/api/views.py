@@ -16,6 +16,7 @@ from webhooks.api.serializers import (
     WebhookCreatedSerializer,
     WebhookInput,
     WebhookListResponse,
+    WebhookRotatedSerializer,
     WebhookSerializer,
 )
 from webhooks.errors import InvalidEndpoint
@@ -82,3 +83,18 @@ class WebhookDetailView(WebhookView):
         endpoint = get_object_or_404(self.shop_endpoints(), pk=webhook_id)
         services.endpoint_delete(endpoint=endpoint)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class WebhookRotateSecretView(WebhookView):
+    @extend_schema(
+        tags=["Webhooks"],
+        summary="Rotate the signing secret of a webhook",
+        description="A new secret signs every webhook from now on; for 24 hours the previous secret "
+        "signs them too, so receivers can switch without losing a delivery.",
+        request=None,
+        responses=WebhookRotatedSerializer,
+    )
+    def post(self, request, webhook_id: int):
+        endpoint = get_object_or_404(self.shop_endpoints(), pk=webhook_id)
+        endpoint = services.endpoint_rotate_secret(endpoint=endpoint)
+        return Response(WebhookRotatedSerializer(endpoint).data)
