@@ -95,21 +95,21 @@ def customers_by_email_or_name(*, shop: Shop, text: str, limit: int = 20) -> lis
         if exact:
             return exact
     queryset = (
-        customers.annotate(full_name=Concat("first_name", Value(" "), "last_name"))
+        customers.annotate(name_text=Concat("first_name", Value(" "), "last_name"))
         .filter(
             Q(email__icontains=needle)
             | Q(first_name__icontains=text)
             | Q(last_name__icontains=text)
-            | Q(full_name__icontains=text)
+            | Q(name_text__icontains=text)
         )
         .annotate(
             rank=Case(
                 When(email__iexact=needle, then=Value(0)),
-                When(full_name__iexact=text, then=Value(1)),
+                When(name_text__iexact=text, then=Value(1)),
                 When(
                     Q(first_name__icontains=text)
                     | Q(last_name__icontains=text)
-                    | Q(full_name__icontains=text),
+                    | Q(name_text__icontains=text),
                     then=Value(2),
                 ),
                 default=Value(3),

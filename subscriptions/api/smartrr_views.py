@@ -233,6 +233,7 @@ class PurchaseStateListView(VendorView):
     @extend_schema(
         tags=["Purchase states"],
         summary="Get Purchase States",
+        responses=s.PurchaseStateSerializer(many=True),
         parameters=[
             OpenApiParameter(
                 "filterEquals[purchaseStateStatus]", str, enum=["ACTIVE", "PAUSED", "CANCELLED"]

@@ -29,7 +29,9 @@ def test_lookup_then_skip_url_skips_the_most_recent_subscription(api, shop, admi
     assert body["skippedDates"] == [next_date]
     assert body["nextBillingDate"] > next_date
 
-    assert SkippedDate.objects.filter(subscription=recent, date=recent.next_billing_date, unskipped_at__isnull=True).exists()
+    assert SkippedDate.objects.filter(
+        subscription=recent, date=recent.next_billing_date, unskipped_at__isnull=True
+    ).exists()
     log = ActivityLog.objects.get(subscription=recent, action="skipped")
     assert log.actor_type == "api"
     # The merchant sees it in the console.
