@@ -198,6 +198,8 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         # The problem-details answer of every error, and the Idempotency-Key header on writes.
         "integrations.api.schema.add_problem_responses",
+        # The webhook payload: WebhookEvent schema and one example per event type.
+        "webhooks.api.schema.add_webhook_payloads",
     ],
 }
 
