@@ -23,12 +23,17 @@ def minor_units(amount: Decimal, currency: str) -> int:
 class StripeGateway:
     name = "stripe"
 
-    def __init__(self, api_key: str | None = None):
+    def __init__(self, api_key: str | None = None, *, max_network_retries: int = 2):
         self.api_key = api_key
+        self.max_network_retries = max_network_retries
 
     def client(self) -> stripe.StripeClient:
         key = self.api_key or settings.STRIPE_SECRET_KEY
-        return stripe.StripeClient(key, max_network_retries=2)
+        # Explicitly `requests`, whatever else is installed: one HTTP stack for every adapter (and
+        # the one the recorded-HTTP tests intercept). Retries reuse the idempotency key.
+        return stripe.StripeClient(
+            key, max_network_retries=self.max_network_retries, http_client=stripe.RequestsClient()
+        )
 
     def charge(
         self, *, payment_method: PaymentMethod, amount, currency, idempotency_key, description
