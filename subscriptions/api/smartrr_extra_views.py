@@ -340,13 +340,6 @@ class BillHistoryView(VendorView):
         return Response({"data": x.BillHistoryEntrySerializer(order_history(order=order), many=True).data})
 
 
-BILL_CANCEL_NOT_SUPPORTED = (
-    "Bills cannot be cancelled through the API: a charge is either made or retried by dunning, "
-    "which ends with the shop's final action. To stop an unpaid order, close it "
-    "(DELETE /vendor/order/{orderId})."
-)
-
-
 @extend_schema(
     tags=["Bills"],
     summary="Retry a bill",
@@ -370,13 +363,22 @@ class BillRetryView(VendorView):
         return Response(x.BillSerializer(order_get(shop=self.shop, order_id=order.pk)).data)
 
 
-@extend_schema(tags=["Bills"], summary="Cancels a bill", request=None, responses=NOT_SUPPORTED)
+@extend_schema(
+    tags=["Bills"],
+    summary="Cancels a bill",
+    description="Give up on a failed bill: no more dunning retries, the order is cancelled and never "
+    "charged; the subscription carries on. Only a failed bill can be cancelled (409 otherwise, and "
+    "while a retry of it is being charged).",
+    request=None,
+    responses=x.BillSerializer,
+)
 class BillCancelView(VendorView):
     resource = "orders"
 
     def post(self, request, bill_id):
-        order_get(shop=self.shop, order_id=bill_id)
-        raise NotSupported(BILL_CANCEL_NOT_SUPPORTED)
+        order = order_get(shop=self.shop, order_id=bill_id)
+        services.order_cancel_payment(order=order, actor=self.actor)
+        return Response(x.BillSerializer(order_get(shop=self.shop, order_id=order.pk)).data)
 
 
 # ---------------------------------------------------------------- catalogue and programs

@@ -30,7 +30,7 @@ from subscriptions.services.lifecycle import (
     subscription_update_shipping_address,
     upcoming_billing_dates,
 )
-from subscriptions.services.orders import order_close, order_open
+from subscriptions.services.orders import order_cancel_payment, order_close, order_open
 
 __all__ = [
     "address_create",
@@ -38,6 +38,7 @@ __all__ = [
     "customer_mark_logged_in",
     "customer_update",
     "next_order_date",
+    "order_cancel_payment",
     "order_close",
     "order_open",
     "payment_method_add",

@@ -1,7 +1,8 @@
 """Orders outside the billing run: a merchant or partner closing (cancelling) a pending order, or
-opening it again."""
+opening it again, or giving up on the payment of a failed one."""
 
 from django.db import transaction
+from django.utils import timezone
 
 from subscriptions.actors import Actor
 from subscriptions.errors import DomainError
@@ -62,6 +63,38 @@ def order_open(*, order: Order, actor: Actor) -> Order:
         subscription=order.subscription,
         customer=order.customer,
         description=f"Order #{order.pk} opened again",
+        details={"order_id": order.pk},
+    )
+    return order
+
+
+@transaction.atomic
+def order_cancel_payment(*, order: Order, actor: Actor) -> Order:
+    """Give up on a failed payment: no more dunning retries, the order is cancelled and never
+    charged. The subscription carries on (the shop's final action is for dunning running out).
+    Only a failed order qualifies, and not while one of its retries is being charged."""
+    order = _lock(order)
+    if order.status != Order.Status.FAILED:
+        raise DomainError(
+            f"bill_{order.status}",
+            f"Only a failed bill can be cancelled; this one is {order.get_status_display().lower()}.",
+            field="status",
+        )
+    if order.charging_until is not None and order.charging_until > timezone.now():
+        raise DomainError(
+            "bill_charging", "A payment of this bill is being charged right now; try again shortly."
+        )
+    order.status = Order.Status.CANCELLED
+    order.next_retry_date = None
+    order.save(update_fields=["status", "next_retry_date"])
+    log_activity(
+        shop=order.shop,
+        actor=actor,
+        action="payment_given_up",
+        subscription=order.subscription,
+        customer=order.customer,
+        description=f"Payment of order #{order.pk} given up after {order.attempt_count} attempt(s); "
+        "the order is cancelled",
         details={"order_id": order.pk},
     )
     return order

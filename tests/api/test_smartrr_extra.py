@@ -60,7 +60,7 @@ def routes(w):
         ("get", "/vendor/bill", 200),
         ("get", f"/vendor/bill/{o.pk}/history", 200),
         ("post", f"/vendor/bill/{o.pk}/retry", 409),
-        ("post", f"/vendor/bill/{o.pk}/cancel", 422),
+        ("post", f"/vendor/bill/{o.pk}/cancel", 409),
         ("get", "/vendor/purchasable", 200),
         ("put", "/vendor/purchasable", 200),
         ("get", f"/vendor/purchasable/{w['product'].pk}", 200),
@@ -243,3 +243,36 @@ def test_retry_a_failed_bill_charges_it_again(api, world):
     history = api.get(f"/vendor/bill/{failed.pk}/history").json()["data"]
     assert "payment_succeeded" in [h["event"] for h in history]
     assert api.post(f"/vendor/bill/{failed.pk}/retry").json()["code"] == "bill_paid"
+
+
+def test_cancel_a_failed_bill_gives_up_on_it(api, world):
+    failed = f.OrderFactory(
+        subscription=world["subscription"],
+        status=Order.Status.FAILED,
+        paid_at=None,
+        billing_date=dt.date(2029, 7, 1),
+        attempt_count=2,
+        next_retry_date=dt.date(2029, 7, 4),
+        failure_reason="The card was declined.",
+    )
+    response = api.post(f"/vendor/bill/{failed.pk}/cancel")
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "CANCELLED"
+    failed.refresh_from_db()
+    assert failed.status == Order.Status.CANCELLED and failed.next_retry_date is None
+    assert ActivityLog.objects.filter(action="payment_given_up", actor_type="api").exists()
+    history = api.get(f"/vendor/bill/{failed.pk}/history").json()["data"]
+    assert "payment_given_up" in [h["event"] for h in history]
+    # Given up: neither cancelled again nor retried.
+    again = api.post(f"/vendor/bill/{failed.pk}/cancel")
+    assert again.status_code == 409 and again.json()["code"] == "bill_cancelled"
+    assert api.post(f"/vendor/bill/{failed.pk}/retry").json()["code"] == "bill_cancelled"
+
+
+def test_only_a_failed_bill_can_be_cancelled(api, world):
+    for order in (world["paid"], world["pending"]):
+        response = api.post(f"/vendor/bill/{order.pk}/cancel")
+        assert response.status_code == 409
+        assert response.json()["code"] == f"bill_{order.status}"
+        order.refresh_from_db()
+        assert order.status in (Order.Status.PAID, Order.Status.PENDING)
