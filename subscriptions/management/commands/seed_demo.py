@@ -123,6 +123,33 @@ TEA_VARIANTS = [("50 g tin", "50G", Decimal("12.50")), ("20 sachets", "SACH", De
 EXTRA_PRICES = {"FILTER": Decimal("6.00"), "MUG": Decimal("18.00")}
 
 
+def _with_defaults(model: type[models.Model], field_names: list[str], rows: list[tuple]):
+    """Add the model's NOT NULL fields the caller did not list, with their defaults, so a field
+    added to a model later cannot break the seed."""
+    extra_names, extra_values = [], []
+    for model_field in model._meta.concrete_fields:
+        name = model_field.name
+        if (
+            model_field.primary_key
+            or name in field_names
+            or model_field.attname in field_names
+            or model_field.null
+        ):
+            continue
+        if getattr(model_field, "auto_now", False) or getattr(model_field, "auto_now_add", False):
+            value = timezone.now()
+        else:
+            value = model_field.get_default()  # "" for text fields without a default
+            if value is None:
+                continue
+        extra_names.append(name)
+        extra_values.append(value)
+    if not extra_names:
+        return field_names, rows
+    extra = tuple(extra_values)
+    return field_names + extra_names, [tuple(row) + extra for row in rows]
+
+
 def insert_rows(model: type[models.Model], field_names: list[str], rows: list[tuple]) -> None:
     """INSERT plain tuples into `model`'s table, in the order of `field_names`.
 
@@ -132,6 +159,7 @@ def insert_rows(model: type[models.Model], field_names: list[str], rows: list[tu
     """
     if not rows:
         return
+    field_names, rows = _with_defaults(model, list(field_names), rows)
     fields = [model._meta.get_field(name) for name in field_names]
     ops, qn = connection.ops, connection.ops.quote_name
     adapters = []
