@@ -8,4 +8,9 @@ class IntegrationsConfig(AppConfig):
 
     def ready(self):
         # Registers the OpenAPI description of API key authentication with drf-spectacular.
+        # Partner integrations are destinations of the delivery engine; each adapter registers itself.
+        from integrations import partners  # noqa: F401
+        from integrations.adapters import load_all
         from integrations.api import schema  # noqa: F401
+
+        load_all()

@@ -7,6 +7,7 @@ import secrets
 from django.db import models
 from django.utils import timezone
 
+from integrations.crypto import EncryptedJSONField
 from subscriptions.models import Shop
 
 RESOURCES = ("subscriptions", "customers", "webhooks", "orders", "loyalty", "discounts")
@@ -115,3 +116,53 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class Integration(models.Model):
+    """A shop's connection to one partner. Credentials are encrypted at rest and never shown again."""
+
+    class State(models.TextChoices):
+        CONNECTED = "connected", "Connected"
+        NEEDS_ATTENTION = "needs_attention", "Needs attention"
+        DISCONNECTED = "disconnected", "Not connected"
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="integrations")
+    partner = models.CharField(max_length=32)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.DISCONNECTED)
+    credentials = EncryptedJSONField(blank=True, default=dict)
+    # Non-secret settings (public key, shop domain, quiet hours, handles...).
+    config = models.JSONField(default=dict, blank=True)
+    events = models.JSONField(default=list, blank=True, help_text="Event types this integration receives.")
+    last_error = models.CharField(max_length=500, blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    connected_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["partner"]
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "partner"], name="one_integration_per_partner_per_shop")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner} ({self.get_state_display()})"
+
+
+class InboundMessage(models.Model):
+    """An inbound partner request already acted on (dedupe: partners retry)."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="+")
+    partner = models.CharField(max_length=32)
+    message_id = models.CharField(max_length=200)
+    received_at = models.DateTimeField(auto_now_add=True)
+    outcome = models.CharField(max_length=500, blank=True)
+    response_status = models.PositiveSmallIntegerField(default=200)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "partner", "message_id"], name="inbound_message_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner}:{self.message_id}"

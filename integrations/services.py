@@ -110,3 +110,91 @@ def api_key_authenticate(raw: str) -> ApiKey | None:
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
         key.last_used_at = now
     return key
+
+
+# ---------------------------------------------------------------- partner integrations
+
+
+def _clean_events(partner_key: str, events) -> list[str]:
+    from integrations.partners import partner
+
+    supported = partner(partner_key).events
+    if events is None:
+        return list(supported)
+    chosen = [e for e in events if e in supported]
+    unknown = [e for e in events if e not in supported]
+    if unknown:
+        raise DomainError(
+            "unknown_event", f"{partner(partner_key).name} cannot receive {unknown[0]}.", field="events"
+        )
+    return chosen
+
+
+@transaction.atomic
+def integration_connect(
+    *,
+    shop: Shop,
+    partner_key: str,
+    credentials: dict,
+    config: dict | None = None,
+    events: list[str] | None = None,
+):
+    """Connect (or reconnect with new credentials). The credentials are checked with a real call
+    before anything is saved; held deliveries flow again once the integration is healthy."""
+    from integrations.models import Integration
+    from integrations.partners import PartnerError, partner
+    from webhooks import engine
+
+    try:
+        adapter = partner(partner_key)
+    except KeyError as exc:
+        raise DomainError(
+            "unknown_partner", f"Unknown integration '{partner_key}'.", field="partner"
+        ) from exc
+    for name in adapter.credential_fields:
+        if not str(credentials.get(name) or "").strip():
+            raise DomainError("required", f"{adapter.name} needs its {name.replace('_', ' ')}.", field=name)
+    integration = Integration.objects.select_for_update().filter(shop=shop, partner=partner_key).first()
+    if integration is None:
+        integration = Integration(shop=shop, partner=partner_key)
+    integration.credentials = {k: str(v).strip() for k, v in credentials.items()}
+    integration.config = {**(integration.config or {}), **(config or {})}
+    integration.events = _clean_events(
+        partner_key, events if events is not None else (integration.events or None)
+    )
+    try:
+        adapter.connect(integration)
+    except PartnerError as exc:
+        # Say what was wrong without echoing any secret back.
+        raise DomainError(
+            "partner_refused", f"{adapter.name} refused the connection: {exc.message}", field=exc.field
+        ) from exc
+    integration.state = Integration.State.CONNECTED
+    integration.last_error = ""
+    integration.connected_at = integration.connected_at or timezone.now()
+    integration.save()
+    if integration.pk:
+        transaction.on_commit(
+            lambda: engine.resume_held(destination_kind="integration", destination_id=str(integration.pk))
+        )
+    if adapter.after_connect is not None:
+        transaction.on_commit(lambda: adapter.after_connect(integration))
+    return integration
+
+
+@transaction.atomic
+def integration_set_events(*, integration, events: list[str]):
+    integration.events = _clean_events(integration.partner, events)
+    integration.save(update_fields=["events", "updated_at"])
+    return integration
+
+
+@transaction.atomic
+def integration_disconnect(*, integration):
+    """Forget the credentials; deliveries already made stay in the log."""
+    from integrations.models import Integration
+
+    integration.state = Integration.State.DISCONNECTED
+    integration.credentials = {}
+    integration.save(update_fields=["state", "credentials", "updated_at"])
+    return integration

@@ -41,6 +41,9 @@ log = logging.getLogger(__name__)
 Status = Subscription.Status
 CHARGE_LEASE = dt.timedelta(minutes=5)
 CENT = Decimal("0.01")
+# At most this many missed dates of one subscription are caught up in one run (a daily plan after a
+# long outage); the rest follow in the next runs.
+MAX_CATCH_UP = 60
 
 
 def _order_data(order: Order) -> dict:
@@ -158,9 +161,10 @@ def _build_order(sub: Subscription, billing_date: dt.date) -> Order | None:
     return order
 
 
-def _start_renewal(subscription_id: int, run_date: dt.date) -> Order | None:
+def _start_renewal(subscription_id: int, run_date: dt.date) -> tuple[Order | None, bool]:
     """In one transaction: consume due skips, then create the PENDING order of the due date and move
-    the subscription to its next date. Returns the order to charge, or None."""
+    the subscription to its next date. Returns (the order to charge or None, whether a due date was
+    consumed — then another date missed while billing did not run may still be due)."""
     with transaction.atomic():
         sub = (
             Subscription.objects.select_for_update(of=("self",))
@@ -168,16 +172,16 @@ def _start_renewal(subscription_id: int, run_date: dt.date) -> Order | None:
             .get(pk=subscription_id)
         )
         if sub.status != Status.ACTIVE or sub.next_billing_date is None or sub.next_billing_date > run_date:
-            return None
-        _consume_skips(sub, run_date)
+            return None, False
+        consumed = _consume_skips(sub, run_date)
         if sub.next_billing_date > run_date:
-            return None
+            return None, bool(consumed)
         billing_date = sub.next_billing_date
         try:
             with transaction.atomic():
                 order = _build_order(sub, billing_date)
         except IntegrityError:
-            return None  # another run created this renewal first: it charges it
+            return None, False  # another run created this renewal first: it charges it
         sub.next_billing_date = sub.date_after(billing_date)
         sub.save(update_fields=["next_billing_date", "updated_at"])
         if order is None:
@@ -188,11 +192,11 @@ def _start_renewal(subscription_id: int, run_date: dt.date) -> Order | None:
                 subscription=sub,
                 description=f"Order of {fmt(billing_date)} skipped: a product is unavailable",
             )
-            return None
+            return None, True
         order.charging_until = timezone.now() + CHARGE_LEASE
         order.attempt_count = 1
         order.save(update_fields=["charging_until", "attempt_count"])
-        return order
+        return order, True
 
 
 # ---------------------------------------------------------------- charging
@@ -366,7 +370,7 @@ def _final_action(order: Order, sub: Subscription) -> None:
 
 def subscription_renew(*, subscription: Subscription, run_date: dt.date) -> Order | None:
     """Bill one subscription for a run date (idempotent: a second call finds nothing due)."""
-    order = _start_renewal(subscription.pk, run_date)
+    order, _ = _start_renewal(subscription.pk, run_date)
     if order is None:
         return None
     _charge(order, 1)
@@ -400,8 +404,12 @@ def order_retry_payment(*, order: Order, actor: Actor = SYSTEM) -> str:
     if sub is None or sub.status == Status.CANCELLED:
         Order.objects.filter(pk=claimed.pk).update(charging_until=None, next_retry_date=None)
         return claimed.status
-    Order.objects.filter(pk=claimed.pk).update(attempt_count=claimed.attempt_count + 1)
-    claimed.attempt_count += 1
+    last = claimed.payment_attempts.filter(number=claimed.attempt_count).first()
+    if last is None or last.status not in (PaymentAttempt.Status.ERROR, PaymentAttempt.Status.PENDING):
+        Order.objects.filter(pk=claimed.pk).update(attempt_count=claimed.attempt_count + 1)
+        claimed.attempt_count += 1
+    # else the last retry never got an answer (gateway unreachable, worker died) and may have
+    # charged: ask again with the same attempt number, so with the same idempotency key.
     if actor != SYSTEM:
         log_activity(
             shop=claimed.shop,
@@ -426,21 +434,27 @@ def shop_run_billing(*, shop: Shop, run_date: dt.date | None = None) -> BillingR
     retries due. Safe to run again or concurrently (everything below is once-only)."""
     run_date = run_date or shop.local_today()
     run, _ = BillingRun.objects.get_or_create(shop=shop, run_date=run_date)
-    charged = failed = 0
+    charged = failed = skipped = 0
     due = Subscription.objects.filter(
         shop=shop, status=Status.ACTIVE, next_billing_date__lte=run_date
     ).values_list("pk", flat=True)
     for sub_id in list(due.iterator(chunk_size=2000)):
-        try:
-            order = _start_renewal(sub_id, run_date)
-            if order is None:
-                continue
-            status = _charge(order, 1)
-        except Exception:  # one broken subscription must not stop the shop's run
-            log.exception("billing subscription %s failed", sub_id)
-            continue
-        charged += status == Order.Status.PAID
-        failed += status == Order.Status.FAILED
+        # Dates missed while billing did not run (workers down) are each billed once, oldest
+        # first, until the next date is after the run date.
+        for _ in range(MAX_CATCH_UP):
+            try:
+                order, consumed = _start_renewal(sub_id, run_date)
+                if order is None:
+                    if not consumed:
+                        break
+                    skipped += 1
+                    continue
+                status = _charge(order, 1)
+            except Exception:  # one broken subscription must not stop the shop's run
+                log.exception("billing subscription %s failed", sub_id)
+                break
+            charged += status == Order.Status.PAID
+            failed += status == Order.Status.FAILED
     stale = Order.objects.filter(
         shop=shop, status=Order.Status.PENDING, subscription__isnull=False, billing_date__lte=run_date
     )
@@ -450,7 +464,10 @@ def shop_run_billing(*, shop: Shop, run_date: dt.date | None = None) -> BillingR
     for order in retries:
         order_retry_payment(order=order)
     BillingRun.objects.filter(pk=run.pk).update(
-        finished_at=timezone.now(), charged=F("charged") + charged, failed=F("failed") + failed
+        finished_at=timezone.now(),
+        charged=F("charged") + charged,
+        failed=F("failed") + failed,
+        skipped=F("skipped") + skipped,
     )
     run.refresh_from_db()
     return run
