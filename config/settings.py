@@ -231,3 +231,8 @@ WEBHOOKS_RETENTION_DAYS = env.int("WEBHOOKS_RETENTION_DAYS", default=30)
 # How long a worker holds a delivery it is sending; after that the sweep hands it to another worker.
 # Keep it well above WEBHOOKS_TIMEOUT_SECONDS, or a slow send can be taken over while in flight.
 WEBHOOKS_DELIVERY_LEASE_SECONDS = env.float("WEBHOOKS_DELIVERY_LEASE_SECONDS", default=60.0)
+
+# Shopify Flow: the Admin API version every trigger call names (one place to move it forward), and
+# the app's client secret, which signs the action calls Flow makes to /hooks/shopify-flow/actions/.
+SHOPIFY_API_VERSION = env("SHOPIFY_API_VERSION", default="2025-01")
+SHOPIFY_FLOW_APP_SECRET = env("SHOPIFY_FLOW_APP_SECRET", default="")

@@ -44,6 +44,9 @@ class Partner:
     config_fields: tuple[str, ...] = ()
     description: str = ""
     after_connect: Callable[[Integration], None] | None = None
+    # How to read the partner's answer when the status code alone does not tell (GraphQL answers
+    # 200 with errors inside); defaults to `classify`.
+    classify: Callable[[HttpResult], SendResult] | None = None
     extra: dict = field(default_factory=dict)
 
 
@@ -124,7 +127,7 @@ def _send(delivery: Delivery, event: OutboxEvent) -> SendResult:
     adapter = _PARTNERS.get(integration.partner)
     if adapter is None:
         return SendResult("hold", error=f"no adapter for {integration.partner}")
-    return classify(adapter.send(integration, event, delivery))
+    return (adapter.classify or classify)(adapter.send(integration, event, delivery))
 
 
 def _after_attempt(destination_id: str, result: SendResult, delivery: Delivery) -> None:
