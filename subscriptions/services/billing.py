@@ -435,6 +435,7 @@ def shop_run_billing(*, shop: Shop, run_date: dt.date | None = None) -> BillingR
     run_date = run_date or shop.local_today()
     run, _ = BillingRun.objects.get_or_create(shop=shop, run_date=run_date)
     charged = failed = skipped = 0
+    charged_now: set[int] = set()  # a renewal that fails in this run is not retried in it too
     due = Subscription.objects.filter(
         shop=shop, status=Status.ACTIVE, next_billing_date__lte=run_date
     ).values_list("pk", flat=True)
@@ -449,6 +450,7 @@ def shop_run_billing(*, shop: Shop, run_date: dt.date | None = None) -> BillingR
                         break
                     skipped += 1
                     continue
+                charged_now.add(order.pk)
                 status = _charge(order, 1)
             except Exception:  # one broken subscription must not stop the shop's run
                 log.exception("billing subscription %s failed", sub_id)
@@ -460,7 +462,9 @@ def shop_run_billing(*, shop: Shop, run_date: dt.date | None = None) -> BillingR
     )
     for order in stale.filter(Q(charging_until__isnull=True) | Q(charging_until__lt=timezone.now())):
         _resume_pending(order)
-    retries = Order.objects.filter(shop=shop, status=Order.Status.FAILED, next_retry_date__lte=run_date)
+    retries = Order.objects.filter(
+        shop=shop, status=Order.Status.FAILED, next_retry_date__lte=run_date
+    ).exclude(pk__in=charged_now)
     for order in retries:
         order_retry_payment(order=order)
     BillingRun.objects.filter(pk=run.pk).update(
