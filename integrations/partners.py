@@ -21,6 +21,8 @@ from webhooks.models import Delivery, OutboxEvent
 
 log = logging.getLogger(__name__)
 KIND = "integration"
+# Error text of an attempt that was put off on purpose (not a failure: integration health untouched).
+DEFERRED = "deferred"
 
 
 class PartnerError(Exception):
@@ -47,6 +49,9 @@ class Partner:
     # How to read the partner's answer when the status code alone does not tell (GraphQL answers
     # 200 with errors inside); defaults to `classify`.
     classify: Callable[[HttpResult], SendResult] | None = None
+    # When a delivery may not go out yet (quiet hours...): the time it may, or None to send now.
+    # The delivery stays pending and is tried again then; the partner is not called meanwhile.
+    defer_until: Callable[[Integration, OutboxEvent], dt.datetime | None] | None = None
     extra: dict = field(default_factory=dict)
 
 
@@ -127,6 +132,11 @@ def _send(delivery: Delivery, event: OutboxEvent) -> SendResult:
     adapter = _PARTNERS.get(integration.partner)
     if adapter is None:
         return SendResult("hold", error=f"no adapter for {integration.partner}")
+    if adapter.defer_until is not None:
+        until = adapter.defer_until(integration, event)
+        now = timezone.now()
+        if until is not None and until > now:
+            return SendResult("retry", retry_after=until - now, error=f"{DEFERRED} until {until.isoformat()}")
     return (adapter.classify or classify)(adapter.send(integration, event, delivery))
 
 
@@ -138,7 +148,7 @@ def _after_attempt(destination_id: str, result: SendResult, delivery: Delivery) 
         Integration.objects.filter(pk=destination_id, state=Integration.State.CONNECTED).update(
             state=Integration.State.NEEDS_ATTENTION, last_error=result.error[:500], last_error_at=now
         )
-    elif result.outcome in ("retry", "fail"):
+    elif result.outcome in ("retry", "fail") and not result.error.startswith(DEFERRED):
         message = result.error or f"HTTP {result.status_code}: {result.excerpt[:200]}"
         Integration.objects.filter(pk=destination_id).update(last_error=message[:500], last_error_at=now)
 
