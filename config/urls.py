@@ -31,4 +31,5 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("vendor/", include(vendor_patterns)),
+    path("hooks/", include("integrations.urls")),
 ]
