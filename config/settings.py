@@ -232,7 +232,21 @@ WEBHOOKS_RETENTION_DAYS = env.int("WEBHOOKS_RETENTION_DAYS", default=30)
 # Keep it well above WEBHOOKS_TIMEOUT_SECONDS, or a slow send can be taken over while in flight.
 WEBHOOKS_DELIVERY_LEASE_SECONDS = env.float("WEBHOOKS_DELIVERY_LEASE_SECONDS", default=60.0)
 
+# Klaviyo: the API revision every call pins (a date; change it here when the adapter is updated),
+# and the profile that receives one of each metric when a shop connects.
+KLAVIYO_REVISION = env("KLAVIYO_REVISION", default="2025-01-15")
+KLAVIYO_TEST_PROFILE_EMAIL = env("KLAVIYO_TEST_PROFILE_EMAIL", default="subscriptions-test@example.com")
+
 # Shopify Flow: the Admin API version every trigger call names (one place to move it forward), and
 # the app's client secret, which signs the action calls Flow makes to /hooks/shopify-flow/actions/.
 SHOPIFY_API_VERSION = env("SHOPIFY_API_VERSION", default="2025-01")
 SHOPIFY_FLOW_APP_SECRET = env("SHOPIFY_FLOW_APP_SECRET", default="")
+
+# Attentive OAuth: the app's install page (its production host is unverified: kept here so it can
+# be corrected without code), the app's client id and secret, and the scopes the install asks for.
+ATTENTIVE_AUTHORIZE_URL = env(
+    "ATTENTIVE_AUTHORIZE_URL", default="https://ui.attentivemobile.com/integrations/oauth-install"
+)
+ATTENTIVE_CLIENT_ID = env("ATTENTIVE_CLIENT_ID", default="")
+ATTENTIVE_CLIENT_SECRET = env("ATTENTIVE_CLIENT_SECRET", default="")
+ATTENTIVE_SCOPES = env("ATTENTIVE_SCOPES", default="events:write attributes:write")

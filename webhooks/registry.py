@@ -101,3 +101,22 @@ def sample_envelope(event_type: str, shop_id: int | None = None) -> dict:
         "actor": "customer",
         "data": sample_data(event_type, shop_id),
     }
+
+
+# -- facts about a customer that other apps own (partner profiles: loyalty balance, referral code) --
+
+_CUSTOMER_FACTS: list = []
+
+
+def register_customer_facts(provider) -> None:
+    """`provider(shop_id, customer_id) -> dict` adds facts about a customer that its app owns, e.g.
+    the loyalty app: `{"loyalty_points_balance": 350, "referral_code": "JANE-5K2Q"}`."""
+    if provider not in _CUSTOMER_FACTS:
+        _CUSTOMER_FACTS.append(provider)
+
+
+def customer_facts(shop_id: int, customer_id) -> dict:
+    facts: dict = {}
+    for provider in _CUSTOMER_FACTS:
+        facts.update(provider(shop_id, customer_id) or {})
+    return facts
