@@ -35,7 +35,7 @@ from subscriptions.models import (
     SubscriptionDiscount,
 )
 from subscriptions.services import lifecycle
-from subscriptions.services.common import fmt, log_activity
+from subscriptions.services.common import fmt, log_activity, retry_when_locked
 
 log = logging.getLogger(__name__)
 Status = Subscription.Status
@@ -165,6 +165,10 @@ def _start_renewal(subscription_id: int, run_date: dt.date) -> tuple[Order | Non
     """In one transaction: consume due skips, then create the PENDING order of the due date and move
     the subscription to its next date. Returns (the order to charge or None, whether a due date was
     consumed — then another date missed while billing did not run may still be due)."""
+    return retry_when_locked(_start_renewal_once, subscription_id, run_date)
+
+
+def _start_renewal_once(subscription_id: int, run_date: dt.date) -> tuple[Order | None, bool]:
     with transaction.atomic():
         sub = (
             Subscription.objects.select_for_update(of=("self",))
@@ -244,6 +248,10 @@ def _charge(order: Order, number: int) -> str:
 
 
 def _settle(order_id: int, attempt_id: int, result: ChargeResult) -> str:
+    return retry_when_locked(_settle_once, order_id, attempt_id, result)
+
+
+def _settle_once(order_id: int, attempt_id: int, result: ChargeResult) -> str:
     with transaction.atomic():
         order = Order.objects.select_for_update().select_related("shop").get(pk=order_id)
         attempt = PaymentAttempt.objects.select_for_update().get(pk=attempt_id)
@@ -379,6 +387,10 @@ def subscription_renew(*, subscription: Subscription, run_date: dt.date) -> Orde
 
 
 def _claim_order(order_id: int, *, statuses: tuple[str, ...]) -> Order | None:
+    return retry_when_locked(_claim_order_once, order_id, statuses=statuses)
+
+
+def _claim_order_once(order_id: int, *, statuses: tuple[str, ...]) -> Order | None:
     now = timezone.now()
     with transaction.atomic():
         order = (
@@ -433,7 +445,7 @@ def shop_run_billing(*, shop: Shop, run_date: dt.date | None = None) -> BillingR
     """The shop's billing for one local date: renewals due, pending charges left over, dunning
     retries due. Safe to run again or concurrently (everything below is once-only)."""
     run_date = run_date or shop.local_today()
-    run, _ = BillingRun.objects.get_or_create(shop=shop, run_date=run_date)
+    run, _ = retry_when_locked(BillingRun.objects.get_or_create, shop=shop, run_date=run_date)
     charged = failed = skipped = 0
     charged_now: set[int] = set()  # a renewal that fails in this run is not retried in it too
     due = Subscription.objects.filter(
@@ -461,12 +473,18 @@ def shop_run_billing(*, shop: Shop, run_date: dt.date | None = None) -> BillingR
         shop=shop, status=Order.Status.PENDING, subscription__isnull=False, billing_date__lte=run_date
     )
     for order in stale.filter(Q(charging_until__isnull=True) | Q(charging_until__lt=timezone.now())):
-        _resume_pending(order)
+        try:
+            _resume_pending(order)
+        except Exception:
+            log.exception("resuming the pending charge of order %s failed", order.pk)
     retries = Order.objects.filter(
         shop=shop, status=Order.Status.FAILED, next_retry_date__lte=run_date
     ).exclude(pk__in=charged_now)
     for order in retries:
-        order_retry_payment(order=order)
+        try:
+            order_retry_payment(order=order)
+        except Exception:
+            log.exception("retrying the payment of order %s failed", order.pk)
     BillingRun.objects.filter(pk=run.pk).update(
         finished_at=timezone.now(),
         charged=F("charged") + charged,

@@ -1,7 +1,12 @@
 """Helpers every service shares: locking, activity log, checks that raise domain errors."""
 
 import datetime as dt
-from typing import Any
+import random
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.db import OperationalError, connection
 
 from subscriptions.actors import Actor
 from subscriptions.errors import DomainError
@@ -15,6 +20,32 @@ def lock_subscription(subscription: Subscription) -> Subscription:
         .select_related("shop", "customer", "plan__program")
         .get(pk=subscription.pk)
     )
+
+
+T = TypeVar("T")
+LOCKED_RETRY_SECONDS = 60
+
+
+def retry_when_locked(work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run one whole transaction again while SQLite answers "database is locked".
+
+    SQLite lets one writer in at a time, and a transaction that read before another process
+    committed cannot write at all: it fails at once, whatever the busy timeout. `work` must be a
+    complete transaction (it rolled back, so running it again is safe). Inside an outer
+    transaction, or on PostgreSQL (which waits on row locks instead), errors are raised as they are.
+    """
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        return work(*args, **kwargs)
+    deadline = time.monotonic() + LOCKED_RETRY_SECONDS
+    pause = 0.005
+    while True:
+        try:
+            return work(*args, **kwargs)
+        except OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(pause * (0.5 + random.random()))
+        pause = min(pause * 2, 0.25)
 
 
 def log_activity(

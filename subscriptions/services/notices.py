@@ -8,9 +8,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 
 from subscriptions.actors import SYSTEM
+from subscriptions.errors import DomainError
 from subscriptions.events import emit_subscription_event
 from subscriptions.models import Notice, Shop, SkippedDate, Subscription
-from subscriptions.services.common import fmt, log_activity
+from subscriptions.services.common import fmt, log_activity, retry_when_locked
 
 AUTO_RESUME_NOTICE_DAYS = 7
 Status = Subscription.Status
@@ -36,6 +37,12 @@ def due_upcoming_order_ids(shop: Shop, today: dt.date) -> list[int]:
 
 
 def _send_once(subscription_id: int, kind: str, date_field: str, event_type: str, extra) -> bool:
+    return retry_when_locked(_send_once_in_transaction, subscription_id, kind, date_field, event_type, extra)
+
+
+def _send_once_in_transaction(
+    subscription_id: int, kind: str, date_field: str, event_type: str, extra
+) -> bool:
     with transaction.atomic():
         sub = Subscription.objects.select_related("shop", "customer", "plan__program").get(pk=subscription_id)
         date = getattr(sub, date_field)
@@ -91,7 +98,10 @@ def shop_send_notices(*, shop: Shop, today: dt.date | None = None) -> dict[str, 
     from subscriptions.services.lifecycle import subscription_activate
 
     for sub in Subscription.objects.filter(shop=shop, status=Status.PAUSED, auto_resume_date__lte=today):
-        subscription_activate(subscription=sub, actor=SYSTEM)
+        try:
+            retry_when_locked(subscription_activate, subscription=sub, actor=SYSTEM)
+        except DomainError:
+            continue  # resumed meanwhile (by a concurrent tick or by staff)
         sent["auto_resumed"] += 1
     return sent
 
