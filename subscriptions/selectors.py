@@ -2,9 +2,10 @@
 
 import datetime as dt
 
-from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.db.models.functions import Concat
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from subscriptions.models import (
     ActivityLog,
@@ -231,3 +232,34 @@ def programs_with_plans_and_products(*, shop: Shop) -> QuerySet[SubscriptionProg
         )
         .order_by("name", "id")
     )
+
+
+# ---------------------------------------------------------------- dunning
+
+DUNNING_WINDOW = dt.timedelta(days=30)
+# Still being retried / retries over without payment (dunning ran out, the subscription was
+# cancelled meanwhile, or someone gave up on the bill).
+PAYMENT_FAILING = Q(status=Order.Status.FAILED, next_retry_date__isnull=False)
+PAYMENT_GIVEN_UP = Q(status=Order.Status.FAILED, next_retry_date__isnull=True) | (
+    Q(status=Order.Status.CANCELLED, attempt_count__gte=1) & ~Q(failure_reason="")
+)
+# Paid by a retry, not by the first attempt.
+PAYMENT_RECOVERED = Q(status=Order.Status.PAID, attempt_count__gt=1)
+
+
+def dunning_summary(*, orders: QuerySet[Order]) -> dict:
+    """Failed payments of these (already shop-scoped) orders in one aggregate query: how many are
+    being retried now, and over the last 30 days how many were recovered by a retry against how
+    many were given up (dated by their last payment attempt). `recovery_rate` is a percentage, or
+    None when nothing was recovered or given up."""
+    since = timezone.now() - DUNNING_WINDOW
+    counts = orders.order_by().aggregate(
+        failing=Count("pk", filter=PAYMENT_FAILING, distinct=True),
+        recovered=Count("pk", filter=PAYMENT_RECOVERED & Q(paid_at__gte=since), distinct=True),
+        given_up=Count(
+            "pk", filter=PAYMENT_GIVEN_UP & Q(payment_attempts__finished_at__gte=since), distinct=True
+        ),
+    )
+    ended = counts["recovered"] + counts["given_up"]
+    counts["recovery_rate"] = round(100 * counts["recovered"] / ended, 1) if ended else None
+    return counts

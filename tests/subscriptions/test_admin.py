@@ -115,6 +115,22 @@ def _delivery(shop, tag):
     )
 
 
+def _billing_run(shop, tag):
+    from subscriptions.models import BillingRun
+
+    _shop(shop, tag)  # a run is named after its shop
+    return BillingRun.objects.create(shop=shop, run_date=dt.date(2025, 1, 15), charged=3)
+
+
+def _notice(shop, tag):
+    from subscriptions.models import Notice
+
+    subscription = _subscription(shop, tag)
+    return Notice.objects.create(
+        shop=shop, subscription=subscription, kind=Notice.Kind.UPCOMING_ORDER, date=dt.date(2025, 1, 18)
+    )
+
+
 def _shop(shop, tag):
     shop.name = tag
     shop.save()
@@ -148,6 +164,8 @@ CONSOLES = {
     ),
     "order": Console("subscriptions_order", _order),
     "activity": Console("subscriptions_activitylog", _activity),
+    "billing_run": Console("subscriptions_billingrun", _billing_run),
+    "notice": Console("subscriptions_notice", _notice),
     "outbox": Console("webhooks_outboxevent", _event),
     "delivery": Console("webhooks_delivery", _delivery),
 }
