@@ -2,6 +2,7 @@
 is signed (Standard Webhooks) and sent, and what an endpoint's answers mean for it."""
 
 import datetime as dt
+import functools
 import json
 import logging
 from email.utils import parsedate_to_datetime
@@ -18,16 +19,23 @@ from webhooks.registry import notify_shop_staff
 log = logging.getLogger(__name__)
 KIND = "webhook"
 DISABLE_AFTER = dt.timedelta(days=5)
+_NOT_READ = object()
 
 
 def body_bytes(event: OutboxEvent) -> bytes:
     return json.dumps(event.payload, separators=(",", ":"), sort_keys=False).encode()
 
 
+@functools.lru_cache(maxsize=1024)
+def _signer(secret: str) -> Webhook:
+    # Decoding the secret is the signer's set-up; a worker signs for the same endpoints over and over.
+    return Webhook(secret)
+
+
 def signature_header(secrets: list[str], msg_id: str, timestamp: dt.datetime, body: bytes) -> str:
     """`v1,<sig>` per secret, space-separated (two while a rotated secret is still honoured)."""
     text = body.decode()
-    return " ".join(Webhook(secret).sign(msg_id, timestamp, text) for secret in secrets)
+    return " ".join(_signer(secret).sign(msg_id, timestamp, text) for secret in secrets)
 
 
 def signed_headers(
@@ -96,6 +104,8 @@ def classify(result: http.HttpResult) -> SendResult:
 
 def _send(delivery: Delivery, event: OutboxEvent) -> SendResult:
     endpoint = WebhookEndpoint.objects.filter(pk=delivery.destination_id).first()
+    # Read once per attempt: _after_attempt's bookkeeping works on the same row.
+    delivery._webhook_endpoint = endpoint
     if endpoint is None:
         return SendResult("fail", error="the webhook endpoint was deleted")
     if not endpoint.enabled:
@@ -112,7 +122,9 @@ def _send(delivery: Delivery, event: OutboxEvent) -> SendResult:
 
 def _after_attempt(destination_id: str, result: SendResult, delivery: Delivery) -> None:
     now = timezone.now()
-    endpoint = WebhookEndpoint.objects.filter(pk=destination_id).first()
+    endpoint = getattr(delivery, "_webhook_endpoint", _NOT_READ)
+    if endpoint is _NOT_READ:
+        endpoint = WebhookEndpoint.objects.filter(pk=destination_id).first()
     if endpoint is None:
         return
     if result.outcome == "delivered":

@@ -18,8 +18,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Max, Q
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from webhooks.models import Delivery, DeliveryAttempt, OutboxEvent
@@ -156,21 +156,17 @@ def _next_delay(attempt_number: int) -> dt.timedelta:
 
 
 def _claim(delivery_id) -> Delivery | None:
+    """Take the delivery if it is due and nobody holds it. The conditional UPDATE is the claim: of
+    two workers racing for it exactly one changes the row, and no transaction stays open."""
     now = timezone.now()
-    with transaction.atomic():
-        delivery = (
-            Delivery.objects.select_for_update(skip_locked=True)
-            .select_related("event")
-            .filter(pk=delivery_id, status=Delivery.Status.PENDING, next_attempt_at__lte=now)
-            .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
-            .first()
-        )
-        if delivery is None:
-            return None
-        delivery.attempt_count += 1
-        delivery.locked_until = now + lease()
-        delivery.save(update_fields=["attempt_count", "locked_until"])
-    return delivery
+    claimed = (
+        Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.PENDING, next_attempt_at__lte=now)
+        .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
+        .update(attempt_count=F("attempt_count") + 1, locked_until=now + lease())
+    )
+    if not claimed:
+        return None
+    return Delivery.objects.select_related("event").get(pk=delivery_id)
 
 
 def deliver(delivery_id) -> str | None:
@@ -194,15 +190,27 @@ def deliver(delivery_id) -> str | None:
     return delivery.status
 
 
+def _record_attempt(delivery: Delivery, **fields) -> None:
+    """The attempt's row, numbered after every earlier one: a replay restarts attempt_count (the
+    retry schedule) but keeps the earlier series in the log. Only the lease holder adds attempts."""
+    if delivery.attempt_count == 1 and delivery.last_status_code is None and not delivery.last_error:
+        # By far the most common case, a delivery's very first attempt, costs no look-up; a replayed
+        # delivery that merely looks fresh is caught by the unique number and counted properly.
+        try:
+            with transaction.atomic():
+                DeliveryAttempt.objects.create(delivery=delivery, number=1, **fields)
+            return
+        except IntegrityError:
+            pass
+    last = DeliveryAttempt.objects.filter(delivery=delivery).aggregate(last=Max("number"))["last"]
+    DeliveryAttempt.objects.create(delivery=delivery, number=(last or 0) + 1, **fields)
+
+
 def _settle(delivery: Delivery, result: SendResult, started: dt.datetime) -> None:
     now = timezone.now()
     with transaction.atomic():
-        # Numbered after every earlier attempt: a replay restarts attempt_count (the retry
-        # schedule) but keeps the attempts of the earlier series in the log.
-        earlier = DeliveryAttempt.objects.filter(delivery=delivery).aggregate(last=Max("number"))["last"]
-        DeliveryAttempt.objects.create(
-            delivery=delivery,
-            number=(earlier or 0) + 1,
+        _record_attempt(
+            delivery,
             started_at=started,
             duration_ms=result.duration_ms,
             status_code=result.status_code,
