@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from integrations.hooks import shopify_flow
+from integrations.hooks import attentive, postscript, shopify_flow
 
 app_name = "hooks"
 
@@ -18,4 +18,9 @@ urlpatterns = [
         shopify_flow.pause_subscription,
         name="shopify-flow-pause-subscription",
     ),
+    # Attentive OAuth (the install link of the console's Integrations page, and the redirect URI).
+    path("attentive/oauth/start", attentive.oauth_start, name="attentive-oauth-start"),
+    path("attentive/oauth/callback", attentive.oauth_callback, name="attentive-oauth-callback"),
+    # Postscript SMS replies (the callback URL registered on connect; one token per integration).
+    path("postscript/<str:token>/", postscript.incoming_message, name="postscript-inbound"),
 ]
