@@ -42,6 +42,7 @@ def main() -> int:
     print(seeded.stdout.strip().splitlines()[-1] if seeded.stdout.strip() else "", flush=True)
 
     os.environ.update(DATABASE_URL=database_url)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
 
     django.setup()
