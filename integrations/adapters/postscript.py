@@ -127,9 +127,17 @@ def send(integration: Integration, event: OutboxEvent, delivery: Delivery) -> Ht
     )
 
 
+def quiet_hours_on(integration: Integration) -> bool:
+    """The `quiet_hours` setting, whether the console saved it as a boolean or as form text."""
+    value = (integration.config or {}).get("quiet_hours")
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
 def defer_until(integration: Integration, event: OutboxEvent) -> dt.datetime | None:
     """With quiet hours on, a text-starting event waits for 11:00 shop-local (today or tomorrow)."""
-    if not (integration.config or {}).get("quiet_hours") or event.type not in SMS_EVENTS:
+    if not quiet_hours_on(integration) or event.type not in SMS_EVENTS:
         return None
     shop = integration.shop
     local = timezone.now().astimezone(shop.tz)

@@ -311,8 +311,8 @@ def test_a_refused_event_fails(connected, sub, mocked):
 # ---------------------------------------------------------------- quiet hours
 
 
-def _quiet(connected):
-    Integration.objects.filter(pk=connected.pk).update(config={**connected.config, "quiet_hours": True})
+def _quiet(connected, value=True):
+    Integration.objects.filter(pk=connected.pk).update(config={**connected.config, "quiet_hours": value})
 
 
 @pytest.mark.parametrize(
@@ -354,8 +354,18 @@ def test_quiet_hours_let_texts_out_in_the_day(connected, sub, mocked, local_now)
         assert _deliver().status == Delivery.Status.SUCCEEDED
 
 
-def test_without_quiet_hours_texts_go_at_night(connected, sub, mocked):
+@pytest.mark.parametrize("value", [False, "false", "", "off"])
+def test_without_quiet_hours_texts_go_at_night(connected, sub, mocked, value):
+    _quiet(connected, value)
     mocked.post(EVENTS_URL, status=202, json=ACCEPTED)
     with time_machine.travel(dt.datetime(2025, 3, 4, 3, 0, tzinfo=NEW_YORK), tick=False):
         _emit(sub, "subscription.created")
         assert _deliver().status == Delivery.Status.SUCCEEDED
+
+
+def test_quiet_hours_saved_as_form_text_count(connected, sub, mocked):
+    _quiet(connected, "true")
+    with time_machine.travel(dt.datetime(2025, 3, 4, 3, 0, tzinfo=NEW_YORK), tick=False):
+        _emit(sub, "subscription.created")
+        assert _deliver().status == Delivery.Status.PENDING
+    assert len(mocked.calls) == 0
