@@ -256,3 +256,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
             self.log_change(request, key, "Revoked")
             count += 1
         self.message_user(request, f"Revoked {count} API key(s).", messages.SUCCESS)
+
+
+# Integrations > partners (Klaviyo, Shopify Flow, ...) and the guided Blueprint set-up.
+from integrations import partner_admin  # noqa: E402, F401
