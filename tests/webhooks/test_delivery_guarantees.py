@@ -16,7 +16,7 @@ from django.utils import timezone
 from config.celery import app
 from tests import factories as f
 from tests.webhooks.receiver import Receiver
-from webhooks import engine, tasks
+from webhooks import engine, http, tasks
 from webhooks.models import Delivery, DeliveryAttempt, OutboxEvent, WebhookEndpoint
 
 WAIT = 30  # seconds: upper bound for anything a test waits on
@@ -232,3 +232,25 @@ def test_the_deliver_task_sends_nothing_while_another_worker_holds_the_delivery(
 
     assert receiver.requests == []
     assert not DeliveryAttempt.objects.exists()
+
+
+def test_a_replayed_delivery_that_looks_fresh_still_numbers_its_attempt_after_the_earlier_ones(db, receiver):
+    delivery = _one_delivery(receiver)
+    # An earlier series left attempt 1 but nothing on the delivery (a destination that reported
+    # neither a status code nor an error), and a replay restarted the count.
+    DeliveryAttempt.objects.create(delivery=delivery, number=1, started_at=timezone.now(), succeeded=True)
+
+    assert engine.deliver(delivery.pk) == Delivery.Status.SUCCEEDED
+
+    assert list(DeliveryAttempt.objects.filter(delivery=delivery).values_list("number", flat=True)) == [1, 2]
+
+
+def test_webhook_connections_send_small_writes_at_once(receiver):
+    """The guarded connections dial their own sockets; they must keep urllib3's TCP_NODELAY, or
+    Nagle's algorithm and delayed ACKs add ~40 ms to every webhook."""
+    connection = http.GuardedHTTPConnection("127.0.0.1", receiver.server.server_address[1], timeout=5)
+    sock = connection._new_conn()
+    try:
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+    finally:
+        sock.close()
