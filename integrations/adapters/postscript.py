@@ -267,6 +267,8 @@ def _delay(subscription: Subscription, days: int | None, integration: Integratio
     if days is None:
         days = _default_delay_days(integration)
     current = effective_next_order_date(subscription)
+    if current is None:
+        raise DomainError("no_next_order", "The subscription has no next order to delay.")
     new_date = current + dt.timedelta(days=days)
     services.subscription_set_next_billing_date(subscription=subscription, actor=ACTOR, date=new_date)
     return f"Delayed subscription {subscription.pk} by {days} days: next order {current} -> {new_date}."
