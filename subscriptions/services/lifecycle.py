@@ -408,10 +408,7 @@ def subscription_send_now(*, subscription: Subscription, actor: Actor) -> Subscr
     # A skip of the date being pulled forward is void: the customer asked for it now.
     sub.skips.filter(unskipped_at__isnull=True, date__lte=run_date).update(unskipped_at=timezone.now())
     sub.next_billing_date = run_date
-    # Later orders follow one interval after the one sent now (as when the date is moved), not
-    # from the old anchor day, which would bill a monthly plan twice within days.
-    sub.anchor_day = run_date.day
-    sub.save(update_fields=["next_billing_date", "anchor_day", "updated_at"])
+    sub.save(update_fields=["next_billing_date", "updated_at"])
     log_activity(
         shop=sub.shop,
         actor=actor,

