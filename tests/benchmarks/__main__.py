@@ -41,7 +41,7 @@ def main() -> int:
     seeded = manage(ctx, "seed_demo", "--customers", str(customers))
     print(seeded.stdout.strip().splitlines()[-1] if seeded.stdout.strip() else "", flush=True)
 
-    os.environ.update(DATABASE_URL=database_url)
+    os.environ.update(DATABASE_URL=database_url, DJANGO_SETTINGS_MODULE="config.settings")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
 
