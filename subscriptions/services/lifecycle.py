@@ -408,7 +408,10 @@ def subscription_send_now(*, subscription: Subscription, actor: Actor) -> Subscr
     # A skip of the date being pulled forward is void: the customer asked for it now.
     sub.skips.filter(unskipped_at__isnull=True, date__lte=run_date).update(unskipped_at=timezone.now())
     sub.next_billing_date = run_date
-    sub.save(update_fields=["next_billing_date", "updated_at"])
+    # The cadence restarts from the order sent now: a monthly order sent on the 15th comes back on
+    # the 15th, not a few days later on its old day.
+    sub.anchor_day = run_date.day
+    sub.save(update_fields=["next_billing_date", "anchor_day", "updated_at"])
     log_activity(
         shop=sub.shop,
         actor=actor,

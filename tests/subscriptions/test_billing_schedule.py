@@ -242,10 +242,8 @@ def test_send_now_bills_at_the_next_billing_time(time_machine):
     assert billing.billing_tick() == [shop.pk]
     assert _orders(sub) == [D(2025, 1, 15)]
     sub.refresh_from_db()
-    # Later renewals keep their day of month (as designed in test_services_schedule::TestSendNow), so
-    # the order of 10 February is still billed on its date. Open question for the lifecycle owner:
-    # for a monthly plan that is a second order 26 days after the one sent now.
-    assert sub.next_billing_date == D(2025, 2, 10)
+    # The cadence restarts from the order sent now: no second order 26 days later on the old day.
+    assert sub.next_billing_date == D(2025, 2, 15)
     assert list(OutboxEvent.objects.order_by("occurred_at").values_list("type", flat=True)) == [
         "subscription.send_now",
         "subscription.transaction_succeeded",

@@ -14,6 +14,7 @@ from subscriptions import services
 from subscriptions.actors import Actor
 from subscriptions.models import ActivityLog, Gift, Plan, SkippedDate, Subscription
 from subscriptions.services import next_order_date
+from subscriptions.models import add_interval
 from tests import factories as f
 from webhooks.models import OutboxEvent
 
@@ -535,7 +536,8 @@ class TestSendNow:
 
         sub.refresh_from_db()
         assert sub.next_billing_date == run_date
-        assert sub.anchor_day == 10  # later renewals keep their day of month
+        assert sub.anchor_day == run_date.day  # later renewals follow from the order sent now
+        assert sub.date_after(run_date) == add_interval(run_date, "month", 1)
         data = only_event("subscription.send_now")["data"]
         assert data["previous"] == {"next_billing_date": "2025-02-10"}
 
