@@ -136,7 +136,7 @@ def _send(delivery: Delivery, event: OutboxEvent) -> SendResult:
         until = adapter.defer_until(integration, event)
         now = timezone.now()
         if until is not None and until > now:
-            return SendResult("retry", retry_after=until - now, error=f"{DEFERRED} until {until.isoformat()}")
+            return SendResult("defer", retry_after=until - now, error=f"{DEFERRED} until {until.isoformat()}")
     return (adapter.classify or classify)(adapter.send(integration, event, delivery))
 
 

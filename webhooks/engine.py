@@ -50,7 +50,8 @@ def lease() -> dt.timedelta:
 class SendResult:
     """What a destination's sender reports. `outcome` is one of:
     delivered | retry (try again later) | fail (permanent, stop) | gone (destination asked us to stop:
-    disable it) | hold (destination needs attention: keep the delivery, paused, until it is fixed)."""
+    disable it) | hold (destination needs attention: keep the delivery, paused, until it is fixed) |
+    defer (not now, without counting an attempt: come back after `retry_after`)."""
 
     outcome: str
     status_code: int | None = None
@@ -208,6 +209,16 @@ def _record_attempt(delivery: Delivery, **fields) -> None:
 
 def _settle(delivery: Delivery, result: SendResult, started: dt.datetime) -> None:
     now = timezone.now()
+    if result.outcome == "defer":
+        # Not an attempt (quiet hours and the like): come back later without using up a retry.
+        Delivery.objects.filter(pk=delivery.pk).update(
+            attempt_count=max(0, delivery.attempt_count - 1),
+            next_attempt_at=now + (result.retry_after or RETRY_DELAYS[0]),
+            locked_until=None,
+            last_error=(result.error or "")[:500],
+        )
+        delivery.status = Delivery.Status.PENDING
+        return
     with transaction.atomic():
         _record_attempt(
             delivery,

@@ -335,6 +335,8 @@ def test_quiet_hours_hold_texts_until_eleven_shop_local(connected, sub, mocked, 
     assert delivery.status == Delivery.Status.PENDING
     assert delivery.next_attempt_at == opens.replace(tzinfo=NEW_YORK)
     assert delivery.last_error.startswith("deferred")
+    assert delivery.attempt_count == 0  # waiting for the day does not use up a retry
+    assert not delivery.attempts.exists()
     assert len(mocked.calls) == 0
     connected.refresh_from_db()
     assert connected.last_error == ""
