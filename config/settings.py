@@ -250,3 +250,15 @@ ATTENTIVE_AUTHORIZE_URL = env(
 ATTENTIVE_CLIENT_ID = env("ATTENTIVE_CLIENT_ID", default="")
 ATTENTIVE_CLIENT_SECRET = env("ATTENTIVE_CLIENT_SECRET", default="")
 ATTENTIVE_SCOPES = env("ATTENTIVE_SCOPES", default="events:write attributes:write")
+
+# Customer portal (/account/): sign-in links by email, signed deep links in notifications.
+PORTAL_MAGIC_LINK_MINUTES = env.int("PORTAL_MAGIC_LINK_MINUTES", default=15)
+PORTAL_DEEP_LINK_MAX_AGE = env.int("PORTAL_DEEP_LINK_MAX_AGE", default=7 * 24 * 3600)
+# At most this many sign-in emails per email address and per IP address in the window.
+PORTAL_LOGIN_RATE_LIMIT = env.int("PORTAL_LOGIN_RATE_LIMIT", default=5)
+PORTAL_LOGIN_RATE_WINDOW_SECONDS = env.int("PORTAL_LOGIN_RATE_WINDOW_SECONDS", default=15 * 60)
+# The shop /account/login opens when the URL names none (?shop=<domain> picks another).
+PORTAL_DEFAULT_SHOP_DOMAIN = env("PORTAL_DEFAULT_SHOP_DOMAIN", default="demo-shop.example")
+# The code offered to customers who cancel because it is too expensive; empty: the shop's first
+# active subscription-only discount code.
+PORTAL_RETENTION_DISCOUNT_CODE = env("PORTAL_RETENTION_DISCOUNT_CODE", default="")

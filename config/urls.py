@@ -32,4 +32,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("vendor/", include(vendor_patterns)),
     path("hooks/", include("integrations.urls")),
+    path("account/", include("portal.urls")),
 ]

@@ -6,6 +6,7 @@ SMS templates can use directly.
 """
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -41,8 +42,20 @@ EVENT_CATALOGUE: dict[str, tuple[str, str]] = {
 }
 
 
+_link_builders: list[Callable[[Subscription | None], str]] = []
+
+
+def register_link_builder(fn: Callable[[Subscription | None], str]) -> None:
+    """Let the portal build `account_page_link` (a signed deep link) without this app importing it.
+    The last builder registered wins; registering the same one twice is harmless."""
+    if fn not in _link_builders:
+        _link_builders.append(fn)
+
+
 def account_page_link(subscription: Subscription | None = None) -> str:
-    # The portal replaces this with a signed deep link once it exists.
+    if _link_builders:
+        return _link_builders[-1](subscription)
+    # No portal installed: the plain URL.
     base = f"{settings.SITE_URL}/account/"
     return f"{base}subscriptions/{subscription.pk}/" if subscription is not None else base
 

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 from django.db.models import Count, Q
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
 from subscriptions import services
@@ -104,6 +104,15 @@ class CustomerAdmin(ConsoleModelAdmin):
             )
             .order_by("-created_at", "-id")
         )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # The portal's view-as URL by name: the console does not import the portal app.
+        extra_context = dict(extra_context or {})
+        try:
+            extra_context["view_as_customer_url"] = reverse("portal:view_as", args=[int(object_id)])
+        except (NoReverseMatch, ValueError):
+            pass
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def get_inlines(self, request, obj):
         # Subscriptions, addresses and cards are added through their own actions, not here.

@@ -16,6 +16,7 @@ from django.utils import timezone
 from integrations.adapters import attentive
 from integrations.models import Integration
 from integrations.services import integration_connect
+from portal.links import subscription_link_target
 from subscriptions import services
 from subscriptions.actors import Actor
 from subscriptions.events import emit_subscription_event
@@ -251,7 +252,8 @@ def test_each_trigger_is_one_custom_event_then_the_attributes(connected, sub, mo
     properties = body["properties"]
     assert all(isinstance(value, str) for value in properties.values())
     assert properties["first_name"] == "Rosa"
-    assert properties["account_page_link"] == f"{SITE}/account/subscriptions/{sub.pk}/"
+    assert properties["account_page_link"].startswith(f"{SITE}/account/link/")
+    assert subscription_link_target(properties["account_page_link"]) == (sub.customer_id, sub.pk)
     assert properties["subscription_id"] == str(sub.pk)
     assert properties["frequency_interval"] == str(sub.plan.interval_count)
     assert "new_delivery_date" in properties and "products" in properties

@@ -17,6 +17,7 @@ from django.utils import timezone
 from integrations.adapters import postscript
 from integrations.models import Integration
 from integrations.services import integration_connect
+from portal.links import subscription_link_target
 from subscriptions.actors import Actor
 from subscriptions.errors import DomainError
 from subscriptions.events import emit_customer_event, emit_subscription_event
@@ -205,7 +206,8 @@ def test_each_trigger_is_one_custom_event(connected, sub, mocked, event_type):
     if event_type == "customer.deactivated":
         assert properties["account_page_link"] == f"{SITE}/account/"
     else:
-        assert properties["account_page_link"] == f"{SITE}/account/subscriptions/{sub.pk}/"
+        assert properties["account_page_link"].startswith(f"{SITE}/account/link/")
+        assert subscription_link_target(properties["account_page_link"]) == (sub.customer_id, sub.pk)
         assert properties["subscription_id"] == str(sub.pk)
         assert properties["new_delivery_date"] == sub.next_billing_date.strftime(sub.shop.date_format)
         assert properties["frequency_interval"] == sub.plan.interval_count

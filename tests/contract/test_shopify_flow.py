@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from integrations.models import Integration
 from integrations.services import integration_connect
+from portal.links import subscription_link_target
 from subscriptions import services
 from subscriptions.actors import Actor
 from subscriptions.errors import DomainError
@@ -223,7 +224,7 @@ def test_each_trigger_is_one_flowTriggerReceive_call(flow, sub, mocked, event_ty
     assert payload["subscription_id"] == str(sub.pk)
     assert payload["email"] == sub.customer.email
     assert payload["first_name"] == "Rosa"
-    assert payload["account_page_link"].endswith(f"/account/subscriptions/{sub.pk}/")
+    assert subscription_link_target(payload["account_page_link"]) == (sub.customer_id, sub.pk)
     if event_type == "subscription.upcoming_order":
         assert payload["days_until_order"] == 3
     if event_type == "subscription.next_order_date_changed":

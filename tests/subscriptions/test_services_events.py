@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.db import transaction
 
+from portal.links import subscription_link_target
 from subscriptions import services
 from subscriptions.models import ActivityLog, Plan, SkippedDate, Subscription
 from tests import factories as f
@@ -81,7 +82,8 @@ class TestEnvelope:
 
         assert data["first_name"] == "Ada"
         assert data["account_page_link"].startswith("http")
-        assert data["account_page_link"].endswith(f"/account/subscriptions/{sub.pk}/")
+        # The portal turns it into a signed deep link that opens this subscription.
+        assert subscription_link_target(data["account_page_link"]) == (sub.customer_id, sub.pk)
         assert data["next_order_date"] == "March 15, 2025"
         assert data["new_delivery_date"] == "March 15, 2025"
         assert data["frequency_unit"] == "month"
