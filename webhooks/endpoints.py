@@ -102,10 +102,19 @@ def classify(result: http.HttpResult) -> SendResult:
     return SendResult("fail", **base)
 
 
+def _prepare(deliveries: list[Delivery]) -> None:
+    """Read every endpoint of a batch once; _send and _after_attempt work on those rows."""
+    ids = {d.destination_id for d in deliveries}
+    endpoints = {str(e.pk): e for e in WebhookEndpoint.objects.filter(pk__in=ids)}
+    for delivery in deliveries:
+        delivery._webhook_endpoint = endpoints.get(delivery.destination_id)
+
+
 def _send(delivery: Delivery, event: OutboxEvent) -> SendResult:
-    endpoint = WebhookEndpoint.objects.filter(pk=delivery.destination_id).first()
-    # Read once per attempt: _after_attempt's bookkeeping works on the same row.
-    delivery._webhook_endpoint = endpoint
+    endpoint = getattr(delivery, "_webhook_endpoint", _NOT_READ)
+    if endpoint is _NOT_READ:
+        endpoint = WebhookEndpoint.objects.filter(pk=delivery.destination_id).first()
+        delivery._webhook_endpoint = endpoint
     if endpoint is None:
         return SendResult("fail", error="the webhook endpoint was deleted")
     if not endpoint.enabled:
@@ -155,4 +164,6 @@ def endpoint_disable(endpoint: WebhookEndpoint, *, reason: str) -> None:
         )
 
 
-register_destination(Destination(kind=KIND, targets=_targets, send=_send, after_attempt=_after_attempt))
+register_destination(
+    Destination(kind=KIND, targets=_targets, send=_send, after_attempt=_after_attempt, prepare=_prepare)
+)

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 
@@ -69,6 +69,8 @@ class Destination:
     send: Callable[[Delivery, OutboxEvent], SendResult]
     # called after each attempt: (destination_id, result, delivery) -> None (health bookkeeping)
     after_attempt: Callable[[str, SendResult, Delivery], None] | None = None
+    # called once per batch before sending: load what `send` needs for all of them in one go
+    prepare: Callable[[list[Delivery]], None] | None = None
 
 
 _DESTINATIONS: dict[str, Destination] = {}
@@ -82,16 +84,31 @@ def destinations() -> dict[str, Destination]:
     return dict(_DESTINATIONS)
 
 
+BATCH_SIZE = 100
+
+
 def _enqueue(delivery_ids: Iterable) -> None:
+    """One task per destination and chunk: a worker sends a batch to one endpoint with a handful
+    of queries, and a slow endpoint only ever holds up its own deliveries."""
     from webhooks.tasks import deliver_task
 
-    for delivery_id in delivery_ids:
-        try:
-            deliver_task.delay(str(delivery_id))
-        except Exception:  # broker down: the periodic sweep delivers it later
-            log.warning(
-                "could not enqueue delivery %s; the sweep will pick it up", delivery_id, exc_info=True
-            )
+    ids = [str(i) for i in delivery_ids]
+    if not ids:
+        return
+    groups: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for pk, kind, destination_id in Delivery.objects.filter(pk__in=ids).values_list(
+        "pk", "destination_kind", "destination_id"
+    ):
+        groups[(kind, destination_id)].append(str(pk))
+    for chunk_ids in groups.values():
+        for start in range(0, len(chunk_ids), BATCH_SIZE):
+            chunk = chunk_ids[start : start + BATCH_SIZE]
+            try:
+                deliver_task.delay(chunk if len(chunk) > 1 else chunk[0])
+            except Exception:  # broker down: the periodic sweep delivers them later
+                log.warning(
+                    "could not enqueue %d deliveries; the sweep will pick them up", len(chunk), exc_info=True
+                )
 
 
 def enqueue(delivery_ids: Iterable) -> None:
@@ -156,78 +173,97 @@ def _next_delay(attempt_number: int) -> dt.timedelta:
     return base * (1 + random.uniform(-JITTER, JITTER))
 
 
-def _claim(delivery_id) -> Delivery | None:
-    """Take the delivery if it is due and nobody holds it. The conditional UPDATE is the claim: of
-    two workers racing for it exactly one changes the row, and no transaction stays open."""
+def _claim(delivery_ids: list) -> list[Delivery]:
+    """Take the deliveries that are due and that nobody holds. The conditional UPDATE is the claim:
+    of two workers racing for one delivery exactly one changes its row (its lease carries this
+    worker's own timestamp, which then finds the rows it won). No transaction stays open."""
     now = timezone.now()
+    lease_until = now + lease() + dt.timedelta(microseconds=random.randint(0, 999_999))
     claimed = (
-        Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.PENDING, next_attempt_at__lte=now)
+        Delivery.objects.filter(pk__in=delivery_ids, status=Delivery.Status.PENDING, next_attempt_at__lte=now)
         .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
-        .update(attempt_count=F("attempt_count") + 1, locked_until=now + lease())
+        .update(attempt_count=F("attempt_count") + 1, locked_until=lease_until)
     )
     if not claimed:
-        return None
-    return Delivery.objects.select_related("event").get(pk=delivery_id)
+        return []
+    return list(
+        Delivery.objects.select_related("event").filter(pk__in=delivery_ids, locked_until=lease_until)
+    )
+
+
+def deliver_many(delivery_ids) -> dict[str, str]:
+    """One attempt of each given delivery that is due and free; returns {id: new status}."""
+    batch = _claim(list(delivery_ids))
+    by_kind: dict[str, list[Delivery]] = defaultdict(list)
+    for delivery in batch:
+        by_kind[delivery.destination_kind].append(delivery)
+    outcomes: list[tuple[Delivery, SendResult, dt.datetime]] = []
+    for kind, deliveries in by_kind.items():
+        destination = _DESTINATIONS.get(kind)
+        if destination is not None and destination.prepare is not None:
+            destination.prepare(deliveries)
+        for delivery in deliveries:
+            started = timezone.now()
+            if destination is None:
+                result = SendResult("hold", error=f"no destination of kind {kind} is registered")
+            else:
+                try:
+                    result = destination.send(delivery, delivery.event)
+                except Exception as exc:  # a sender bug must not lose the delivery: retry it
+                    log.exception("sender for %s failed", kind)
+                    result = SendResult("retry", error=f"{exc.__class__.__name__}: {exc}"[:500])
+            outcomes.append((delivery, result, started))
+    _settle_many(outcomes)
+    for delivery, result, _ in outcomes:
+        destination = _DESTINATIONS.get(delivery.destination_kind)
+        if destination is not None and destination.after_attempt is not None:
+            destination.after_attempt(delivery.destination_id, result, delivery)
+    return {str(d.pk): d.status for d, _, _ in outcomes}
 
 
 def deliver(delivery_id) -> str | None:
     """One attempt of one delivery, if it is due and nobody else holds it. Returns its new status."""
-    delivery = _claim(delivery_id)
-    if delivery is None:
-        return None
-    destination = _DESTINATIONS.get(delivery.destination_kind)
-    started = timezone.now()
-    if destination is None:
-        result = SendResult("hold", error=f"no destination of kind {delivery.destination_kind} is registered")
-    else:
-        try:
-            result = destination.send(delivery, delivery.event)
-        except Exception as exc:  # a sender bug must not lose the delivery: retry it
-            log.exception("sender for %s failed", delivery.destination_kind)
-            result = SendResult("retry", error=f"{exc.__class__.__name__}: {exc}"[:500])
-    _settle(delivery, result, started)
-    if destination is not None and destination.after_attempt is not None:
-        destination.after_attempt(delivery.destination_id, result, delivery)
-    return delivery.status
+    return deliver_many([delivery_id]).get(str(delivery_id))
 
 
-def _record_attempt(delivery: Delivery, **fields) -> None:
-    """The attempt's row, numbered after every earlier one: a replay restarts attempt_count (the
-    retry schedule) but keeps the earlier series in the log. Only the lease holder adds attempts."""
-    if delivery.attempt_count == 1 and delivery.last_status_code is None and not delivery.last_error:
-        # By far the most common case, a delivery's very first attempt, costs no look-up; a replayed
-        # delivery that merely looks fresh is caught by the unique number and counted properly.
-        try:
-            with transaction.atomic():
-                DeliveryAttempt.objects.create(delivery=delivery, number=1, **fields)
-            return
-        except IntegrityError:
-            pass
-    last = DeliveryAttempt.objects.filter(delivery=delivery).aggregate(last=Max("number"))["last"]
-    DeliveryAttempt.objects.create(delivery=delivery, number=(last or 0) + 1, **fields)
-
-
-def _settle(delivery: Delivery, result: SendResult, started: dt.datetime) -> None:
-    now = timezone.now()
-    if result.outcome == "defer":
-        # Not an attempt (quiet hours and the like): come back later without using up a retry.
-        Delivery.objects.filter(pk=delivery.pk).update(
-            attempt_count=max(0, delivery.attempt_count - 1),
-            next_attempt_at=now + (result.retry_after or RETRY_DELAYS[0]),
-            locked_until=None,
-            last_error=(result.error or "")[:500],
-        )
-        delivery.status = Delivery.Status.PENDING
+def _settle_many(outcomes: list[tuple[Delivery, SendResult, dt.datetime]]) -> None:
+    """Record every attempt and the deliveries' new state in one transaction (a few statements for
+    the whole batch). Attempts are numbered after every earlier one: a replay restarts the retry
+    schedule but keeps the earlier series in the log."""
+    if not outcomes:
         return
-    with transaction.atomic():
-        _record_attempt(
-            delivery,
-            started_at=started,
-            duration_ms=result.duration_ms,
-            status_code=result.status_code,
-            response_excerpt=(result.excerpt or "")[:2048],
-            error=(result.error or "")[:500],
-            succeeded=result.outcome == "delivered",
+    now = timezone.now()
+    deferred = [(d, r) for d, r, _ in outcomes if r.outcome == "defer"]
+    settled = [(d, r, started) for d, r, started in outcomes if r.outcome != "defer"]
+    for delivery, result in deferred:
+        # Not an attempt (quiet hours and the like): come back later without using up a retry.
+        delivery.attempt_count = max(0, delivery.attempt_count - 1)
+        delivery.next_attempt_at = now + (result.retry_after or RETRY_DELAYS[0])
+        delivery.locked_until = None
+        delivery.last_error = (result.error or "")[:500]
+    last_numbers = (
+        dict(
+            DeliveryAttempt.objects.filter(delivery__in=[d for d, _, _ in settled])
+            .values("delivery")
+            .annotate(last=Max("number"))
+            .values_list("delivery", "last")
+        )
+        if settled
+        else {}
+    )
+    attempts = []
+    for delivery, result, started in settled:
+        attempts.append(
+            DeliveryAttempt(
+                delivery=delivery,
+                number=(last_numbers.get(delivery.pk) or 0) + 1,
+                started_at=started,
+                duration_ms=result.duration_ms,
+                status_code=result.status_code,
+                response_excerpt=(result.excerpt or "")[:2048],
+                error=(result.error or "")[:500],
+                succeeded=result.outcome == "delivered",
+            )
         )
         delivery.last_status_code = result.status_code
         delivery.last_error = (result.error or "")[:500]
@@ -247,23 +283,34 @@ def _settle(delivery: Delivery, result: SendResult, started: dt.datetime) -> Non
         else:  # fail, gone, or out of attempts
             delivery.status = Delivery.Status.FAILED
             delivery.next_attempt_at = None
-        delivery.save(
-            update_fields=[
+    with transaction.atomic():
+        DeliveryAttempt.objects.bulk_create(attempts)
+        Delivery.objects.bulk_update(
+            [d for d, _, _ in outcomes],
+            [
                 "status",
+                "attempt_count",
                 "delivered_at",
                 "next_attempt_at",
                 "locked_until",
                 "last_status_code",
                 "last_error",
-            ]
+            ],
         )
-    if delivery.status == Delivery.Status.PENDING and delivery.next_attempt_at is not None:
+    soon = [
+        d
+        for d, _, _ in outcomes
+        if d.status == Delivery.Status.PENDING
+        and d.next_attempt_at is not None
+        and (d.next_attempt_at - timezone.now()).total_seconds() <= 120
+    ]
+    if soon:
         from webhooks.tasks import deliver_task
 
-        countdown = max(0.0, (delivery.next_attempt_at - timezone.now()).total_seconds())
         # Short waits go straight back on the queue; long ones are left to the periodic sweep so
         # no message sits in the broker for hours.
-        if countdown <= 120:
+        for delivery in soon:
+            countdown = max(0.0, (delivery.next_attempt_at - timezone.now()).total_seconds())
             try:
                 deliver_task.apply_async((str(delivery.pk),), countdown=countdown)
             except Exception:

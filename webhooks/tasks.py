@@ -16,8 +16,11 @@ def relay_task() -> int:
 
 
 @shared_task(name="webhooks.deliver", **TASK_OPTIONS)
-def deliver_task(delivery_id: str) -> str | None:
-    return engine.deliver(delivery_id)
+def deliver_task(delivery_ids: str | list[str]) -> str | dict | None:
+    """One delivery id, or a batch of one destination's deliveries."""
+    if isinstance(delivery_ids, list):
+        return engine.deliver_many(delivery_ids)
+    return engine.deliver(delivery_ids)
 
 
 @shared_task(name="webhooks.sweep", **TASK_OPTIONS)
