@@ -185,7 +185,7 @@ def subscription_page(request: HttpRequest, customer: Customer, pk: int) -> Http
             "active": sub.status == Subscription.Status.ACTIVE,
             "pause_form": forms.PauseForm(),
             "cancel_form": forms.CancelForm(),
-            "gift_form": forms.GiftForm(),
+            "gift_form": forms.GiftForm(auto_id="gift_%s"),  # ids unique next to address_form
             "address_form": forms.AddressForm(
                 initial=sub.shipping_address.as_dict() if sub.shipping_address else None
             ),
