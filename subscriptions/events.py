@@ -73,6 +73,14 @@ def customer_data(customer: Customer) -> dict[str, Any]:
     }
 
 
+def _lines(subscription: Subscription) -> list:
+    """The lines with variant and product: those prefetched by the caller (`lines__variant__product`,
+    as a batch of renewals does), else one query."""
+    if "lines" in getattr(subscription, "_prefetched_objects_cache", {}):
+        return sorted(subscription.lines.all(), key=lambda line: line.pk)
+    return list(subscription.lines.select_related("variant__product").order_by("id"))
+
+
 def subscription_data(subscription: Subscription) -> dict[str, Any]:
     plan = subscription.plan
     return {
@@ -99,7 +107,7 @@ def subscription_data(subscription: Subscription) -> dict[str, Any]:
                 "price": line.unit_price,
                 "currency": subscription.currency,
             }
-            for line in subscription.lines.select_related("variant__product").order_by("id")
+            for line in _lines(subscription)
         ],
     }
 
@@ -120,7 +128,11 @@ def emit_subscription_event(
         raise ValueError(f"unknown event type {type}")
     shop = subscription.shop
     customer = subscription.customer
-    next_date = effective_next_order_date(subscription) if subscription.status != Subscription.Status.CANCELLED else None
+    next_date = (
+        effective_next_order_date(subscription)
+        if subscription.status != Subscription.Status.CANCELLED
+        else None
+    )
     data: dict[str, Any] = {
         "customer": customer_data(customer),
         "subscription": subscription_data(subscription),

@@ -17,7 +17,7 @@ import logging
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Prefetch, Q
 from django.utils import timezone
 
 from subscriptions.actors import SYSTEM, Actor
@@ -33,6 +33,7 @@ from subscriptions.models import (
     SkippedDate,
     Subscription,
     SubscriptionDiscount,
+    SubscriptionLine,
 )
 from subscriptions.services import lifecycle
 from subscriptions.services.common import fmt, log_activity, retry_when_locked
@@ -44,6 +45,8 @@ CENT = Decimal("0.01")
 # At most this many missed dates of one subscription are caught up in one run (a daily plan after a
 # long outage); the rest follow in the next runs.
 MAX_CATCH_UP = 60
+# Renewals started (and settled) together in one transaction.
+RENEWAL_BATCH = 100
 
 
 def _order_data(order: Order) -> dict:
@@ -88,26 +91,29 @@ def _consume_skips(sub: Subscription, run_date: dt.date) -> int:
     return consumed
 
 
-def _build_order(sub: Subscription, billing_date: dt.date) -> Order | None:
-    """The order of one renewal, priced and discounted; None when nothing can ship (every line
-    unavailable, or the shop skips orders with an unavailable line)."""
+def _new_order(
+    sub: Subscription,
+    billing_date: dt.date,
+    lines: list[SubscriptionLine],
+    discounts: list[SubscriptionDiscount],
+    gift: Gift | None,
+) -> tuple[Order | None, list[SubscriptionLine], list[SubscriptionLine]]:
+    """The unsaved order of one renewal, priced and discounted, with the lines it ships and those
+    left out; no order when nothing can ship (every line unavailable, or the shop skips orders with
+    an unavailable line). `lines` in id order, `discounts` the active ones in the order applied."""
     shop = sub.shop
-    lines = list(sub.lines.select_related("variant__product").order_by("id"))
     available = [line for line in lines if line.variant.purchasable]
     unavailable = [line for line in lines if not line.variant.purchasable]
     if unavailable and (
         shop.unavailable_product_action == Shop.UnavailableAction.SKIP_ORDER or not available
     ):
-        return None
+        return None, available, unavailable
     subtotal = sum((line.unit_price * line.quantity for line in available), Decimal("0.00"))
     discount_total = Decimal("0.00")
-    for applied in (
-        sub.discounts.filter(removed_at__isnull=True).select_related("code").order_by("applied_at")
-    ):
+    for applied in discounts:
         if applied.payments_remaining is not None and applied.payments_remaining <= 0:
             continue
         discount_total += applied.code.amount_off(subtotal - discount_total)
-    gift = Gift.objects.filter(subscription=sub, billing_date=billing_date).first()
     if gift is not None:
         address = {
             "first_name": gift.recipient_first_name,
@@ -123,7 +129,7 @@ def _build_order(sub: Subscription, billing_date: dt.date) -> Order | None:
         }
     else:
         address = sub.shipping_address.as_dict() if sub.shipping_address else {}
-    order = Order.objects.create(
+    order = Order(
         shop=shop,
         customer=sub.customer,
         subscription=sub,
@@ -136,9 +142,13 @@ def _build_order(sub: Subscription, billing_date: dt.date) -> Order | None:
         shipping_address=address,
         is_gift=gift is not None,
     )
-    OrderLine.objects.bulk_create(
+    return order, available, unavailable
+
+
+def _order_lines(order: Order, available: list[SubscriptionLine]) -> list[OrderLine]:
+    return [
         OrderLine(
-            shop=shop,
+            shop=order.shop,
             order=order,
             variant=line.variant,
             title=f"{line.variant.product.title} — {line.variant.title}",
@@ -148,7 +158,33 @@ def _build_order(sub: Subscription, billing_date: dt.date) -> Order | None:
             total=line.unit_price * line.quantity,
         )
         for line in available
+    ]
+
+
+def _counted_discounts():
+    """Applied discounts that last a number of payments and have some left."""
+    return SubscriptionDiscount.objects.filter(removed_at__isnull=True, payments_remaining__gt=0)
+
+
+def _active_discounts(subscription_ids: list[int]):
+    return (
+        SubscriptionDiscount.objects.filter(subscription_id__in=subscription_ids, removed_at__isnull=True)
+        .select_related("code")
+        .order_by("applied_at", "pk")
     )
+
+
+def _build_order(sub: Subscription, billing_date: dt.date) -> Order | None:
+    """Create the PENDING order of one renewal (see `_new_order`); None when nothing can ship."""
+    shop = sub.shop
+    lines = list(sub.lines.select_related("variant__product").order_by("id"))
+    discounts = list(_active_discounts([sub.pk]))
+    gift = Gift.objects.filter(subscription=sub, billing_date=billing_date).first()
+    order, available, unavailable = _new_order(sub, billing_date, lines, discounts, gift)
+    if order is None:
+        return None
+    order.save(force_insert=True)
+    OrderLine.objects.bulk_create(_order_lines(order, available))
     if unavailable:
         log_activity(
             shop=shop,
@@ -159,6 +195,94 @@ def _build_order(sub: Subscription, billing_date: dt.date) -> Order | None:
             + ", ".join(line.variant.sku for line in unavailable),
         )
     return order
+
+
+def _start_renewals(subscription_ids: list[int], run_date: dt.date) -> tuple[list[Order], list[int]]:
+    """The common case of many renewals in one transaction: the due subscriptions among these, each
+    with no skip on its date and every line available, get the PENDING order of that date (with
+    its first payment attempt, leased for charging) and move to their next date — as
+    `_start_renewal` does one by one. Returns (the orders to charge, the ids `_start_renewal` must
+    take one by one: a skip to consume, an unavailable line, or a renewal that exists already)."""
+    try:
+        return retry_when_locked(_start_renewals_once, subscription_ids, run_date)
+    except IntegrityError:
+        return [], list(subscription_ids)  # one of them was billed meanwhile: one by one finds it
+
+
+def _start_renewals_once(subscription_ids: list[int], run_date: dt.date) -> tuple[list[Order], list[int]]:
+    with transaction.atomic():
+        subs = list(
+            Subscription.objects.select_for_update(of=("self",))
+            .select_related("shop", "customer", "plan__program", "shipping_address", "payment_method")
+            .filter(pk__in=subscription_ids, status=Status.ACTIVE, next_billing_date__lte=run_date)
+            .order_by("pk")
+        )
+        if not subs:
+            return [], []
+        ids = [sub.pk for sub in subs]
+        lines: dict[int, list[SubscriptionLine]] = {}
+        for line in (
+            SubscriptionLine.objects.filter(subscription_id__in=ids)
+            .select_related("variant__product")
+            .order_by("id")
+        ):
+            lines.setdefault(line.subscription_id, []).append(line)
+        discounts: dict[int, list[SubscriptionDiscount]] = {}
+        for applied in _active_discounts(ids):
+            discounts.setdefault(applied.subscription_id, []).append(applied)
+        skips = set(
+            SkippedDate.objects.filter(
+                subscription_id__in=ids, date__lte=run_date, unskipped_at__isnull=True
+            ).values_list("subscription_id", "date")
+        )
+        gifts = {
+            (gift.subscription_id, gift.billing_date): gift
+            for gift in Gift.objects.filter(subscription_id__in=ids, billing_date__lte=run_date)
+        }
+        now = timezone.now()
+        one_by_one, renewing, orders, order_lines = [], [], [], []
+        for sub in subs:
+            date = sub.next_billing_date
+            sub_lines = lines.get(sub.pk, [])
+            if (sub.pk, date) in skips or not all(line.variant.purchasable for line in sub_lines):
+                one_by_one.append(sub.pk)
+                continue
+            order, available, _ = _new_order(
+                sub, date, sub_lines, discounts.get(sub.pk, []), gifts.get((sub.pk, date))
+            )
+            order.charging_until = now + CHARGE_LEASE
+            order.attempt_count = 1
+            orders.append(order)
+            order_lines.append((order, available))
+            sub.next_billing_date = sub.date_after(date)
+            sub.updated_at = now
+            renewing.append(sub)
+        if not orders:
+            return [], one_by_one
+        Order.objects.bulk_create(orders)
+        OrderLine.objects.bulk_create(
+            [ol for order, available in order_lines for ol in _order_lines(order, available)]
+        )
+        PaymentAttempt.objects.bulk_create(_first_attempt(order) for order in orders)
+        by_next_date: dict[dt.date, list[int]] = {}
+        for sub in renewing:
+            by_next_date.setdefault(sub.next_billing_date, []).append(sub.pk)
+        for next_date, pks in by_next_date.items():  # one UPDATE per next date (bulk_update is slow)
+            Subscription.objects.filter(pk__in=pks).update(next_billing_date=next_date, updated_at=now)
+        return orders, one_by_one
+
+
+def _first_attempt(order: Order) -> PaymentAttempt:
+    sub = order.subscription
+    return PaymentAttempt(
+        shop=order.shop,
+        order=order,
+        number=1,
+        idempotency_key=_idempotency_key(order, 1),
+        amount=order.total,
+        currency=order.currency,
+        gateway=sub.payment_method.gateway if sub.payment_method_id else "",
+    )
 
 
 def _start_renewal(subscription_id: int, run_date: dt.date) -> tuple[Order | None, bool]:
@@ -230,58 +354,136 @@ def _charge(order: Order, number: int) -> str:
     )
     if attempt.status in (PaymentAttempt.Status.SUCCEEDED, PaymentAttempt.Status.FAILED):
         return order.status  # this attempt already has its answer
+    return _settle(order.pk, attempt.pk, _ask_gateway(order, key))
+
+
+def _ask_gateway(order: Order, key: str) -> ChargeResult:
+    sub = order.subscription
     if order.total == 0:
-        result = ChargeResult("succeeded", reference="free")
-    elif sub is None or sub.payment_method is None:
-        result = ChargeResult(
-            "failed", code="no_payment_method", message="There is no payment method on file."
-        )
-    else:
-        result = gateway_for(sub.payment_method).charge(
-            payment_method=sub.payment_method,
-            amount=order.total,
-            currency=order.currency,
-            idempotency_key=key,
-            description=f"{order.shop.name} order {order.pk} ({order.billing_date})",
-        )
-    return _settle(order.pk, attempt.pk, result)
+        return ChargeResult("succeeded", reference="free")
+    if sub is None or sub.payment_method is None:
+        return ChargeResult("failed", code="no_payment_method", message="There is no payment method on file.")
+    return gateway_for(sub.payment_method).charge(
+        payment_method=sub.payment_method,
+        amount=order.total,
+        currency=order.currency,
+        idempotency_key=key,
+        description=f"{order.shop.name} order {order.pk} ({order.billing_date})",
+    )
+
+
+def _charge_started(orders: list[Order]) -> list[str]:
+    """Charge the orders `_start_renewals` created (their first attempts), one by one, then settle
+    them in one transaction (one by one if that fails). Returns the statuses of those settled; an
+    order whose charge raised stays pending and is asked again, same key, by a later run."""
+    answered = []
+    for order in orders:
+        try:
+            answered.append((order.pk, _ask_gateway(order, _idempotency_key(order, 1))))
+        except Exception:
+            log.exception("charging order %s failed", order.pk)
+    if not answered:
+        return []
+    try:
+        return retry_when_locked(_settle_many_once, answered)
+    except Exception:
+        log.exception("settling %s orders together failed: settling them one by one", len(answered))
+    statuses = []
+    for order_id, result in answered:
+        try:
+            attempt_id = PaymentAttempt.objects.get(order_id=order_id, number=1).pk
+            statuses.append(_settle(order_id, attempt_id, result))
+        except Exception:
+            log.exception("settling order %s failed", order_id)
+    return statuses
+
+
+def _settle_many_once(answered: list[tuple[int, ChargeResult]]) -> list[str]:
+    ids = [order_id for order_id, _ in answered]
+    with transaction.atomic():
+        orders = {
+            o.pk: o
+            for o in Order.objects.select_for_update()
+            .select_related("shop")
+            .filter(pk__in=ids)
+            .order_by("pk")
+        }
+        attempts = {
+            a.order_id: a
+            for a in PaymentAttempt.objects.select_for_update()
+            .filter(order_id__in=ids, number=1)
+            .order_by("pk")
+        }
+        # What settling and its events read of each subscription, loaded for all of them at once.
+        subs = {
+            s.pk: s
+            for s in Subscription.objects.select_for_update(of=("self",))
+            .select_related("shop", "customer", "plan__program")
+            .prefetch_related(
+                Prefetch("lines", queryset=SubscriptionLine.objects.select_related("variant__product")),
+                Prefetch(
+                    "skips",
+                    queryset=SkippedDate.objects.filter(unskipped_at__isnull=True),
+                    to_attr="active_skips",
+                ),
+                Prefetch("discounts", queryset=_counted_discounts(), to_attr="counted_discounts"),
+            )
+            .filter(pk__in=[o.subscription_id for o in orders.values()])
+            .order_by("pk")
+        }
+        return [
+            _apply_answer(orders[order_id], attempts[order_id], result, lambda o: subs[o.subscription_id])
+            for order_id, result in answered
+        ]
 
 
 def _settle(order_id: int, attempt_id: int, result: ChargeResult) -> str:
     return retry_when_locked(_settle_once, order_id, attempt_id, result)
 
 
+def _locked_subscription(order: Order) -> Subscription:
+    return (
+        Subscription.objects.select_for_update(of=("self",))
+        .select_related("shop", "customer", "plan__program")
+        .get(pk=order.subscription_id)
+    )
+
+
 def _settle_once(order_id: int, attempt_id: int, result: ChargeResult) -> str:
     with transaction.atomic():
         order = Order.objects.select_for_update().select_related("shop").get(pk=order_id)
         attempt = PaymentAttempt.objects.select_for_update().get(pk=attempt_id)
-        if attempt.status in (PaymentAttempt.Status.SUCCEEDED, PaymentAttempt.Status.FAILED):
-            return order.status
-        attempt.gateway_reference = result.reference
-        attempt.error_code = result.code
-        attempt.message = result.message[:500]
-        order.charging_until = None
-        if result.status == "error":
-            # Unknown outcome: keep the order pending; the next run asks again with the same key.
-            attempt.status = PaymentAttempt.Status.ERROR
-            attempt.save(update_fields=["status", "gateway_reference", "error_code", "message"])
-            order.save(update_fields=["charging_until"])
-            return order.status
-        attempt.finished_at = timezone.now()
-        sub = (
-            Subscription.objects.select_for_update(of=("self",))
-            .select_related("shop", "customer", "plan__program")
-            .get(pk=order.subscription_id)
-        )
-        if result.status == "succeeded":
-            attempt.status = PaymentAttempt.Status.SUCCEEDED
-            attempt.save()
-            _on_paid(order, sub)
-        else:
-            attempt.status = PaymentAttempt.Status.FAILED
-            attempt.save()
-            _on_failed(order, sub, result)
+        return _apply_answer(order, attempt, result, _locked_subscription)
+
+
+ANSWER_FIELDS = ["status", "gateway_reference", "error_code", "message", "finished_at"]
+
+
+def _apply_answer(order: Order, attempt: PaymentAttempt, result: ChargeResult, locked_subscription) -> str:
+    """Record the gateway's answer on the locked order and attempt (inside the caller's transaction)."""
+    if attempt.status in (PaymentAttempt.Status.SUCCEEDED, PaymentAttempt.Status.FAILED):
         return order.status
+    attempt.gateway_reference = result.reference
+    attempt.error_code = result.code
+    attempt.message = result.message[:500]
+    order.charging_until = None
+    if result.status == "error":
+        # Unknown outcome: keep the order pending; the next run asks again with the same key.
+        attempt.status = PaymentAttempt.Status.ERROR
+        attempt.save(update_fields=["status", "gateway_reference", "error_code", "message"])
+        order.save(update_fields=["charging_until"])
+        return order.status
+    attempt.finished_at = timezone.now()
+    sub = locked_subscription(order)
+    if result.status == "succeeded":
+        attempt.status = PaymentAttempt.Status.SUCCEEDED
+        attempt.save(update_fields=ANSWER_FIELDS)
+        _on_paid(order, sub)
+    else:
+        attempt.status = PaymentAttempt.Status.FAILED
+        attempt.save(update_fields=ANSWER_FIELDS)
+        _on_failed(order, sub, result)
+    return order.status
 
 
 def _on_paid(order: Order, sub: Subscription) -> None:
@@ -292,12 +494,9 @@ def _on_paid(order: Order, sub: Subscription) -> None:
     order.failure_reason = ""
     order.save(update_fields=["status", "paid_at", "next_retry_date", "failure_reason", "charging_until"])
     Subscription.objects.filter(pk=sub.pk).update(order_count=F("order_count") + 1)
-    sub.refresh_from_db(fields=["order_count"])
-    for applied in SubscriptionDiscount.objects.filter(
-        subscription=sub, removed_at__isnull=True, payments_remaining__gt=0
-    ):
-        applied.payments_remaining -= 1
-        applied.save(update_fields=["payments_remaining"])
+    sub.order_count += 1  # the row is locked (or, on SQLite, this transaction the only writer)
+    if getattr(sub, "counted_discounts", True):  # prefetched by a batch: nothing to count down
+        _counted_discounts().filter(subscription=sub).update(payments_remaining=F("payments_remaining") - 1)
     log_activity(
         shop=sub.shop,
         actor=SYSTEM,
@@ -451,24 +650,40 @@ def shop_run_billing(*, shop: Shop, run_date: dt.date | None = None) -> BillingR
     due = Subscription.objects.filter(
         shop=shop, status=Status.ACTIVE, next_billing_date__lte=run_date
     ).values_list("pk", flat=True)
-    for sub_id in list(due.iterator(chunk_size=2000)):
-        # Dates missed while billing did not run (workers down) are each billed once, oldest
-        # first, until the next date is after the run date.
-        for _ in range(MAX_CATCH_UP):
+    done: set[int] = set()  # nothing more to bill for these in this run (or they are broken)
+    # Dates missed while billing did not run (workers down) are each billed once, oldest first:
+    # each pass bills the oldest date due of every subscription, until none is due.
+    for _ in range(MAX_CATCH_UP):
+        ids = [pk for pk in due.iterator(chunk_size=2000) if pk not in done]
+        if not ids:
+            break
+        for start in range(0, len(ids), RENEWAL_BATCH):
+            batch = ids[start : start + RENEWAL_BATCH]
             try:
-                order, consumed = _start_renewal(sub_id, run_date)
-                if order is None:
-                    if not consumed:
-                        break
-                    skipped += 1
-                    continue
-                charged_now.add(order.pk)
-                status = _charge(order, 1)
+                started, one_by_one = _start_renewals(batch, run_date)
             except Exception:  # one broken subscription must not stop the shop's run
-                log.exception("billing subscription %s failed", sub_id)
-                break
-            charged += status == Order.Status.PAID
-            failed += status == Order.Status.FAILED
+                log.exception("billing subscriptions %s failed: billing them one by one", batch)
+                started, one_by_one = [], batch
+            statuses = []
+            if started:
+                charged_now.update(order.pk for order in started)
+                statuses += _charge_started(started)
+            for sub_id in one_by_one:
+                try:
+                    order, consumed = _start_renewal(sub_id, run_date)
+                    if order is None:
+                        if consumed:
+                            skipped += 1
+                        else:
+                            done.add(sub_id)
+                        continue
+                    charged_now.add(order.pk)
+                    statuses.append(_charge(order, 1))
+                except Exception:
+                    log.exception("billing subscription %s failed", sub_id)
+                    done.add(sub_id)
+            charged += statuses.count(Order.Status.PAID)
+            failed += statuses.count(Order.Status.FAILED)
     stale = Order.objects.filter(
         shop=shop, status=Order.Status.PENDING, subscription__isnull=False, billing_date__lte=run_date
     )
