@@ -431,6 +431,14 @@ class SkippedDate(models.Model):
                 name="one_active_skip_per_date",
             ),
         ]
+        indexes = [
+            # The notice scan reads a shop's active skips in its window without touching the table.
+            models.Index(
+                fields=["shop", "date", "subscription"],
+                condition=Q(unskipped_at__isnull=True),
+                name="skip_shop_date_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"skip {self.date}"
@@ -740,6 +748,10 @@ class Notice(models.Model):
             models.UniqueConstraint(
                 fields=["subscription", "kind", "date"], name="one_notice_per_subscription_kind_date"
             )
+        ]
+        indexes = [
+            # The notice scan reads a shop's notices in its window without touching the table.
+            models.Index(fields=["shop", "kind", "date", "subscription"], name="notice_shop_kind_date_idx"),
         ]
 
     def __str__(self) -> str:
