@@ -17,7 +17,9 @@ def shop(db):
 @pytest.fixture
 def make_key():
     def make(shop, permissions=None, **kwargs):
-        return api_key_create(shop=shop, token_nickname="helpdesk", permissions=permissions or ALL_WRITE, **kwargs)
+        return api_key_create(
+            shop=shop, token_nickname="helpdesk", permissions=permissions or ALL_WRITE, **kwargs
+        )
 
     return make
 
