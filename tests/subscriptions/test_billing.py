@@ -15,7 +15,12 @@ D = dt.date
 
 @pytest.fixture
 def shop(db):
-    return f.ShopFactory(timezone="America/New_York", billing_time=dt.time(9, 0), dunning_retries=2, dunning_retry_interval_days=3)
+    return f.ShopFactory(
+        timezone="America/New_York",
+        billing_time=dt.time(9, 0),
+        dunning_retries=2,
+        dunning_retry_interval_days=3,
+    )
 
 
 def _sub(shop, token="tok_success", **kwargs):
@@ -88,7 +93,9 @@ def test_a_new_payment_method_retries_at_once_and_recovers(shop, django_capture_
     billing.shop_run_billing(shop=shop, run_date=D(2025, 2, 1))
     new_card = f.PaymentMethodFactory(customer=sub.customer, token="tok_success")
     with django_capture_on_commit_callbacks(execute=True):
-        services.subscription_update_payment_method(subscription=sub, actor=Actor.customer(), payment_method=new_card)
+        services.subscription_update_payment_method(
+            subscription=sub, actor=Actor.customer(), payment_method=new_card
+        )
     order = Order.objects.get()
     assert order.status == Order.Status.PAID
     sub.refresh_from_db()

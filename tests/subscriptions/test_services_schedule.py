@@ -12,9 +12,8 @@ import time_machine
 
 from subscriptions import services
 from subscriptions.actors import Actor
-from subscriptions.models import ActivityLog, Gift, Plan, SkippedDate, Subscription
+from subscriptions.models import ActivityLog, Gift, Plan, SkippedDate, Subscription, add_interval
 from subscriptions.services import next_order_date
-from subscriptions.models import add_interval
 from tests import factories as f
 from webhooks.models import OutboxEvent
 
