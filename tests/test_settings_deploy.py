@@ -10,6 +10,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 # Variables that would change the outcome if they leaked in from the developer's or CI's environment.
 _CONTROLLED = (
+    # Browser tests set this for Playwright in the test process; a deployment never has it.
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
     "PRODUCTION",
     "SECRET_KEY",
     "DEBUG",
