@@ -1,15 +1,10 @@
 """Browser tests: Playwright's sync API driving Debian's `chromium` (headless) against pytest-django's
 live_server. Skipped when chromium or the playwright package is missing; `.ci/run` installs both."""
 
-import os
 import shutil
 from pathlib import Path
 
 import pytest
-
-# Playwright's sync API runs an event loop in the test thread; the ORM calls made by the tests
-# themselves (factories, refresh_from_db) would otherwise raise SynchronousOnlyOperation.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 CHROMIUM = shutil.which("chromium")
 try:
@@ -52,8 +47,20 @@ CHROMIUM_ARGS = [
 TIMEOUT_MS = 10_000
 
 
-@pytest.fixture(scope="session")
-def browser():
+@pytest.fixture(scope="module", autouse=True)
+def _django_allow_async_unsafe():
+    """Playwright's sync API runs an event loop in the test thread; the ORM calls made there (factories,
+    refresh_from_db, the database flush after each test) would otherwise raise SynchronousOnlyOperation.
+    Only while these tests run: a process-wide setting would leak into other tests and their
+    subprocesses (`manage.py check --deploy` refuses it)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        yield
+
+
+@pytest.fixture(scope="module")
+def browser(_django_allow_async_unsafe):
+    """One browser per test module; the event loop stops when the module is done."""
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield browser
