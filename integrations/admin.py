@@ -17,13 +17,10 @@ from integrations.models import RESOURCES, Access, ApiKey
 from integrations.services import api_key_create, api_key_expiry, api_key_revoke
 from subscriptions.errors import DomainError
 from subscriptions.models import Shop
+from webhooks.admin.scoping import ShopScopedAdmin
+from webhooks.admin.scoping import membership as _membership
 
-FULL_ACCESS_ROLES = frozenset({"owner"})
 PERMISSION_FIELDS = [f"perm_{resource}" for resource in RESOURCES]
-
-
-def _membership(user):
-    return getattr(user, "membership", None)
 
 
 class ApiKeyCreateForm(forms.ModelForm):
@@ -70,7 +67,7 @@ class KeyStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(ShopScopedAdmin, admin.ModelAdmin):
     form = ApiKeyCreateForm
     list_display = (
         "token_nickname",
@@ -99,36 +96,9 @@ class ApiKeyAdmin(admin.ModelAdmin):
         "key_state",
     )
 
-    # -- tenancy ------------------------------------------------------------------------------
+    # -- tenancy: ShopScopedAdmin (own shop only; another shop's key is a 404) ----------------
     def get_queryset(self, request):
-        queryset = super().get_queryset(request).select_related("shop")
-        user = request.user
-        if user.is_superuser:
-            return queryset
-        membership = _membership(user)
-        if membership is None or not user.is_active or not user.is_staff:
-            return queryset.none()
-        return queryset.filter(shop_id=membership.shop_id)
-
-    def _granted(self, request, permitted: bool, obj=None) -> bool:
-        user = request.user
-        if user.is_superuser:
-            return permitted
-        membership = _membership(user)
-        if membership is None or not user.is_active or not user.is_staff:
-            return False
-        if obj is not None and obj.shop_id != membership.shop_id:
-            return False
-        return permitted or membership.role in FULL_ACCESS_ROLES
-
-    def has_module_permission(self, request):
-        return self._granted(request, super().has_module_permission(request))
-
-    def has_view_permission(self, request, obj=None):
-        return self._granted(request, super().has_view_permission(request, obj), obj)
-
-    def has_add_permission(self, request):
-        return self._granted(request, super().has_add_permission(request))
+        return super().get_queryset(request).select_related("shop")
 
     def has_change_permission(self, request, obj=None):
         # A key is never edited: create a new one and revoke the old (partners see the change).
@@ -138,10 +108,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
         return False
 
     def has_revoke_permission(self, request, obj=None):
-        return self._granted(request, super().has_change_permission(request, obj), obj)
-
-    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
-        raise Http404(f"No {opts.verbose_name} with that id.")
+        return self._granted(request, admin.ModelAdmin.has_change_permission(self, request, obj), obj)
 
     # -- pages --------------------------------------------------------------------------------
     def get_fields(self, request, obj=None):

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from webhooks import engine, selectors, services
-from webhooks.admin.scoping import FULL_ACCESS_ROLES
+from webhooks.admin.scoping import ShopScopedAdmin
 from webhooks.admin.scoping import membership as _membership
 from webhooks.endpoints import KIND
 from webhooks.errors import InvalidEndpoint
@@ -106,7 +106,7 @@ class ReplayFailedSinceForm(forms.Form):
 
 
 @admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(admin.ModelAdmin):
+class WebhookEndpointAdmin(ShopScopedAdmin, admin.ModelAdmin):
     """Integrations > Webhooks: the shop's endpoints. Writes go through webhooks.services."""
 
     form = WebhookEndpointForm
@@ -123,46 +123,6 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         "updated_at",
     )
     change_form_template = "admin/webhooks/webhookendpoint/change_form.html"
-
-    # -- tenancy (by id: webhooks imports no other app) ----------------------------------------
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        user = request.user
-        if user.is_superuser:
-            return queryset
-        membership = _membership(user)
-        if membership is None or not user.is_active or not user.is_staff:
-            return queryset.none()
-        return queryset.filter(shop_id=membership.shop_id)
-
-    def _granted(self, request, permitted: bool, obj=None) -> bool:
-        user = request.user
-        if user.is_superuser:
-            return permitted
-        membership = _membership(user)
-        if membership is None or not user.is_active or not user.is_staff:
-            return False
-        if obj is not None and obj.shop_id != membership.shop_id:
-            return False
-        return permitted or membership.role in FULL_ACCESS_ROLES
-
-    def has_module_permission(self, request):
-        return self._granted(request, super().has_module_permission(request))
-
-    def has_view_permission(self, request, obj=None):
-        return self._granted(request, super().has_view_permission(request, obj), obj)
-
-    def has_add_permission(self, request):
-        return self._granted(request, super().has_add_permission(request))
-
-    def has_change_permission(self, request, obj=None):
-        return self._granted(request, super().has_change_permission(request, obj), obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return self._granted(request, super().has_delete_permission(request, obj), obj)
-
-    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
-        raise Http404(f"No {opts.verbose_name} with that id.")
 
     # -- pages --------------------------------------------------------------------------------
     def get_fields(self, request, obj=None):

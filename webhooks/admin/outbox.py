@@ -6,8 +6,7 @@ from django.contrib import admin
 from django.http import Http404
 from django.utils.html import format_html
 
-from webhooks.admin.scoping import FULL_ACCESS_ROLES
-from webhooks.admin.scoping import membership as _membership
+from webhooks.admin.scoping import ShopScopedAdmin
 from webhooks.models import OutboxEvent
 
 
@@ -27,7 +26,7 @@ class RelayStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(OutboxEvent)
-class OutboxEventAdmin(admin.ModelAdmin):
+class OutboxEventAdmin(ShopScopedAdmin, admin.ModelAdmin):
     list_display = ("occurred_at", "type", "actor", "relayed_at")
     list_filter = ("type", RelayStateFilter, ("occurred_at", admin.DateFieldListFilter))
     search_fields = ("type", "actor")
@@ -36,16 +35,6 @@ class OutboxEventAdmin(admin.ModelAdmin):
     readonly_fields = fields
     list_per_page = 50
     show_full_result_count = False
-
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        user = request.user
-        if user.is_superuser:
-            return queryset
-        membership = _membership(user)
-        if membership is None or not user.is_active or not user.is_staff:
-            return queryset.none()
-        return queryset.filter(shop_id=membership.shop_id)
 
     def get_list_display(self, request):
         display = list(super().get_list_display(request))
@@ -57,23 +46,6 @@ class OutboxEventAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return self.get_fields(request, obj)
-
-    def _granted(self, request, permitted: bool, obj=None) -> bool:
-        user = request.user
-        if user.is_superuser:
-            return permitted
-        membership = _membership(user)
-        if membership is None or not user.is_active or not user.is_staff:
-            return False
-        if obj is not None and obj.shop_id != membership.shop_id:
-            return False
-        return permitted or membership.role in FULL_ACCESS_ROLES
-
-    def has_module_permission(self, request):
-        return self._granted(request, super().has_module_permission(request))
-
-    def has_view_permission(self, request, obj=None):
-        return self._granted(request, super().has_view_permission(request, obj), obj)
 
     def has_add_permission(self, request):
         return False

@@ -49,5 +49,14 @@ class ShopScopedAdmin:
     def has_view_permission(self, request, obj=None):
         return self._granted(request, super().has_view_permission(request, obj), obj)
 
+    def has_add_permission(self, request, *args):
+        return self._granted(request, super().has_add_permission(request, *args))
+
+    def has_change_permission(self, request, obj=None):
+        return self._granted(request, super().has_change_permission(request, obj), obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._granted(request, super().has_delete_permission(request, obj), obj)
+
     def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
         raise Http404(f"No {opts.verbose_name} with that id.")
