@@ -203,6 +203,11 @@ class ReferralCode(models.Model):
     def __str__(self) -> str:
         return self.code
 
+    @property
+    def link(self) -> str:
+        """Where a referred friend lands: the shop's storefront with the code."""
+        return f"https://{self.shop.domain}/?ref={self.code}"
+
 
 class Referral(models.Model):
     class Status(models.TextChoices):

@@ -87,15 +87,10 @@ def balance_of(customer: Customer) -> int:
     return CustomerBalance.objects.filter(customer=customer).values_list("points", flat=True).first() or 0
 
 
-def referral_link(shop, code: str) -> str:
-    """Where a referred friend lands: the shop's storefront with the code."""
-    return f"https://{shop.domain}/?ref={code}"
-
-
 def referral_out(customer: Customer, code: ReferralCode | None) -> dict:
     if code is None:
         return {"code": None, "link": None}
-    return {"code": code.code, "link": referral_link(customer.shop, code.code)}
+    return {"code": code.code, "link": code.link}
 
 
 class LoyaltyView(ResourceView):
