@@ -21,6 +21,8 @@ vendor_patterns = [
         ),
         name="vendor-docs",
     ),
+    # First: loyalty answers two Smartrr paths (referral-link, orgPoints) subscriptions cannot.
+    path("", include("loyalty.api.urls")),
     path("", include("subscriptions.api.urls")),
     path("", include("subscriptions.api.smartrr_extra_urls")),
     path("", include("subscriptions.api.resource_urls")),

@@ -13,6 +13,9 @@ Sign-in (no password; the Django auth user is not used for customers):
 Pages (signed-in customer only; another customer's subscription id is a 404):
     GET  /account/                             overview of the customer's subscriptions
     GET  /account/orders/                      order history
+    GET  /account/loyalty/                     points and rewards: balance, history, rewards, referral link
+    POST /account/loyalty/redeem/              redeem a reward (reward, subscription)
+    POST /account/loyalty/referral-code/       make the customer's referral code
     GET  /account/subscriptions/<id>/          one subscription with every action form
     POST /account/subscriptions/<id>/cancel/   cancel (reason; shows a retention offer first unless confirm=True)
     POST /account/subscriptions/<id>/<action>/ one action; <action> is one of
@@ -37,6 +40,9 @@ urlpatterns = [
     path("logout", views.logout, name="logout"),
     path("view-as/<int:customer_id>/", views.view_as, name="view_as"),
     path("orders/", views.orders, name="orders"),
+    path("loyalty/", views.loyalty, name="loyalty"),
+    path("loyalty/redeem/", views.loyalty_redeem, name="loyalty_redeem"),
+    path("loyalty/referral-code/", views.loyalty_referral_code, name="loyalty_referral_code"),
     path("subscriptions/<int:pk>/", views.subscription_page, name="subscription"),
     path("subscriptions/<int:pk>/cancel/", views.subscription_cancel, name="cancel"),
     path("subscriptions/<int:pk>/<slug:action>/", views.subscription_action, name="action"),

@@ -13,6 +13,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from loyalty import services as loyalty_services
+from loyalty.models import CustomerBalance, LedgerEntry, ReferralCode, Reward
 from portal import forms, selectors
 from portal import services as portal_services
 from portal.links import read_subscription_link
@@ -192,6 +194,60 @@ def subscription_page(request: HttpRequest, customer: Customer, pk: int) -> Http
             "card_form": forms.CardForm(),
         },
     )
+
+
+@require_GET
+@customer_required
+def loyalty(request: HttpRequest, customer: Customer) -> HttpResponse:
+    balance = CustomerBalance.objects.filter(customer=customer).values_list("points", flat=True).first()
+    return render(
+        request,
+        "portal/loyalty.html",
+        {
+            "customer": customer,
+            "shop": customer.shop,
+            "balance": balance or 0,
+            "entries": LedgerEntry.objects.filter(customer=customer)[:50],
+            "rewards": Reward.objects.filter(shop_id=customer.shop_id, active=True),
+            "subscriptions": [
+                s
+                for s in selectors.portal_subscriptions(customer=customer)
+                if s.status != Subscription.Status.CANCELLED
+            ],
+            "referral_code": ReferralCode.objects.select_related("shop").filter(customer=customer).first(),
+        },
+    )
+
+
+@require_POST
+@customer_required
+def loyalty_redeem(request: HttpRequest, customer: Customer) -> HttpResponse:
+    reward_id, subscription_id = request.POST.get("reward", ""), request.POST.get("subscription", "")
+    if not reward_id.isdigit() or not subscription_id.isdigit():
+        messages.error(request, _("Choose a reward and the subscription it is for."))
+        return redirect("portal:loyalty")
+    reward = get_object_or_404(Reward, shop_id=customer.shop_id, active=True, pk=int(reward_id))
+    sub = selectors.portal_subscription_get(customer=customer, subscription_id=int(subscription_id))
+    try:
+        redemption = loyalty_services.reward_redeem(
+            customer=customer, reward=reward, subscription=sub, actor=Actor.customer(customer.email)
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("%(reward)s is on your next order (code %(code)s).")
+            % {"reward": reward.name, "code": redemption.discount_code.code},
+        )
+    return redirect("portal:loyalty")
+
+
+@require_POST
+@customer_required
+def loyalty_referral_code(request: HttpRequest, customer: Customer) -> HttpResponse:
+    loyalty_services.referral_code_generate(customer=customer, actor=Actor.customer(customer.email))
+    return redirect("portal:loyalty")
 
 
 # ---------------------------------------------------------------- actions

@@ -235,8 +235,3 @@ class PurchasableUpdateInput(StrictSerializer):
                 {"price": ["Give at least one change: title, price, isAvailable, isArchived or inventory."]}
             )
         return attrs
-
-
-class OrgPointsInput(serializers.Serializer):
-    points = serializers.IntegerField(required=False)
-    reason = serializers.CharField(required=False, allow_blank=True)

@@ -1,5 +1,6 @@
 """The rest of Smartrr's vendor API (mounted under /vendor/, after subscriptions.api.urls).
 
+The loyalty operations (referral-link, orgPoints) live in loyalty/api/urls.py.
 Path parameters keep Smartrr's meaning: `shopify_*` ids accept the external id or our own id.
 """
 
@@ -26,16 +27,6 @@ urlpatterns = [
         f"{CR}/<str:customer_relationship_id>/payment-methods",
         v.CustomerPaymentMethodsView.as_view(),
         name="vendor-customer-relationship-payment-methods",
-    ),
-    path(
-        f"{CR}/<str:customer_shopify_id>/referral-link",
-        v.CustomerReferralLinkView.as_view(),
-        name="vendor-customer-relationship-referral-link",
-    ),
-    path(
-        f"{CR}/<str:customer_relationship_id>/orgPoints",
-        v.CustomerOrgPointsView.as_view(),
-        name="vendor-customer-relationship-org-points",
     ),
     path("customer/<str:cust_rel_id>/orders", v.CustomerOrdersView.as_view(), name="vendor-customer-orders"),
     path("order", v.OrderListView.as_view(), name="vendor-order-list"),

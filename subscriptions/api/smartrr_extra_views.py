@@ -178,37 +178,6 @@ class CustomerPaymentMethodsView(VendorView):
 
 
 @extend_schema(
-    tags=["Loyalty"],
-    summary="Get customer referral code and link",
-    description="Not supported yet: referral codes arrive with the loyalty programme.",
-    responses=NOT_SUPPORTED,
-)
-class CustomerReferralLinkView(VendorView):
-    resource = "loyalty"
-
-    def get(self, request, customer_shopify_id):
-        customer_get(shop=self.shop, customer_id=customer_shopify_id)
-        raise NotSupported(
-            "Referral codes are not available yet: this shop has no loyalty programme to issue them."
-        )
-
-
-@extend_schema(
-    tags=["Loyalty"],
-    summary="Add loyalty points to customer",
-    description="Not supported yet: points arrive with the loyalty programme.",
-    request=x.OrgPointsInput,
-    responses=NOT_SUPPORTED,
-)
-class CustomerOrgPointsView(VendorView):
-    resource = "loyalty"
-
-    def put(self, request, customer_relationship_id):
-        customer_get(shop=self.shop, customer_id=customer_relationship_id)
-        raise NotSupported("Loyalty points are not available yet: this shop has no loyalty programme.")
-
-
-@extend_schema(
     tags=["Customers"],
     summary="Import Customer Relationship from Shopify Customer",
     description="Not supported: customers are created in this platform, not imported from a Shopify store.",

@@ -49,8 +49,8 @@ def routes(w):
         ("get", "/vendor/customer-relationship", 200),
         ("get", f"/vendor/customer-relationship/{c.pk}", 200),
         ("get", f"/vendor/customer-relationship/{c.pk}/payment-methods", 200),
-        ("get", f"/vendor/customer-relationship/{c.pk}/referral-link", 422),
-        ("put", f"/vendor/customer-relationship/{c.pk}/orgPoints", 422),
+        ("get", f"/vendor/customer-relationship/{c.pk}/referral-link", 200),
+        ("put", f"/vendor/customer-relationship/{c.pk}/orgPoints", 200),
         ("post", "/vendor/customer-relationship/import", 422),
         ("get", f"/vendor/customer/{c.pk}/orders", 200),
         ("get", "/vendor/order", 200),
@@ -71,6 +71,8 @@ def routes(w):
 
 
 def call(api, method, url, w):
+    if url.endswith("/orgPoints"):
+        return api.put(url, {"points": 5, "reason": "Goodwill"}, format="json")
     if method == "put" and url == "/vendor/purchasable":
         return api.put(url, {"variantId": w["variant"].pk, "price": "13.50"}, format="json")
     if method in ("put", "post"):

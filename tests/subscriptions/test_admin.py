@@ -149,6 +149,37 @@ def _program(shop, tag):
     return program
 
 
+def _loyalty_program(shop, tag):
+    from loyalty.models import LoyaltyProgram
+
+    _shop(shop, tag)  # a program is named after its shop
+    return LoyaltyProgram.objects.create(shop=shop, enabled=True)
+
+
+def _reward(shop, tag):
+    from loyalty.models import Reward
+
+    return Reward.objects.create(shop=shop, name=tag, kind="fixed_amount", value=5, points_cost=100)
+
+
+def _ledger_entry(shop, tag):
+    from loyalty.services import points_earn
+
+    return points_earn(customer=_customer(shop, tag), points=10, reason=f"Order {tag}")
+
+
+def _referral(shop, tag):
+    from loyalty.models import Referral
+    from loyalty.services import referral_code_generate
+
+    referrer = _customer(shop, tag)
+    referee = f.CustomerFactory(shop=shop, email=f"friend-{tag}@example.com")
+    code = referral_code_generate(customer=referrer)
+    return Referral.objects.create(
+        shop=shop, referrer=referrer, referee=referee, referee_email=referee.email, code=code
+    )
+
+
 CONSOLES = {
     "shop": Console("subscriptions_shop", _shop, ("subscriptions", "customer", "shop")),
     "customer": Console("subscriptions_customer", _customer, ("subscriptions", "subscription", "customer")),
@@ -168,6 +199,10 @@ CONSOLES = {
     "notice": Console("subscriptions_notice", _notice),
     "outbox": Console("webhooks_outboxevent", _event),
     "delivery": Console("webhooks_delivery", _delivery),
+    "loyalty_program": Console("loyalty_loyaltyprogram", _loyalty_program),
+    "reward": Console("loyalty_reward", _reward),
+    "ledger_entry": Console("loyalty_ledgerentry", _ledger_entry),
+    "referral": Console("loyalty_referral", _referral),
 }
 
 
@@ -188,7 +223,7 @@ def test_every_registered_model_is_in_the_tenancy_matrix():
     registered = {
         f"{m._meta.app_label}_{m._meta.model_name}"
         for m in admin.site._registry
-        if m._meta.app_label in ("subscriptions", "webhooks")
+        if m._meta.app_label in ("subscriptions", "webhooks", "loyalty")
     }
     covered = {c.url_name for c in CONSOLES.values()}
     # Staff memberships are for superusers only (tested below); webhook endpoints have their own tests.
