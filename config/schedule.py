@@ -34,6 +34,26 @@ class PeriodicTaskSpec:
 
 SCHEDULE: list[PeriodicTaskSpec] = [
     PeriodicTaskSpec(
+        name="subscriptions.billing_tick",
+        task="subscriptions.billing_tick",
+        every_seconds=300,
+        description="Bill every shop whose local billing time has passed today and has not run today "
+        "(missed ticks catch up on the next one).",
+    ),
+    PeriodicTaskSpec(
+        name="subscriptions.notices_tick",
+        task="subscriptions.notices_tick",
+        every_seconds=900,
+        description="Send due upcoming-order (N days) and auto-resume (7 days) notices once each, and "
+        "resume paused subscriptions whose date has come.",
+    ),
+    PeriodicTaskSpec(
+        name="loyalty.expire_points",
+        task="loyalty.expire_points",
+        crontab=Crontab(minute="41", hour="4"),
+        description="Expire loyalty points older than each shop's expiry period.",
+    ),
+    PeriodicTaskSpec(
         name="webhooks.sweep",
         task="webhooks.sweep",
         every_seconds=60,

@@ -85,6 +85,19 @@ def test_expiry_takes_the_old_unspent_points_only_once(sub, program):
     assert _balance(customer) == 50
 
 
+def test_the_daily_expiry_task_expires_old_points_of_shops_that_expire_them(sub, program):
+    from loyalty.tasks import expire_points_task
+
+    program.expiry_days = 30
+    program.save()
+    with time_machine.travel(timezone.now() - dt.timedelta(days=40), tick=False):
+        services.points_earn(customer=sub.customer, points=25, reason="old")
+    services.points_earn(customer=sub.customer, points=5, reason="recent")
+    assert expire_points_task.apply().get() == 1
+    assert expire_points_task.apply().get() == 0  # idempotent
+    assert _balance(sub.customer) == 5
+
+
 def test_no_expiry_without_expiry_days(sub, program):
     services.points_earn(customer=sub.customer, points=10, reason="x")
     assert services.points_expire(customer=sub.customer, now=timezone.now() + dt.timedelta(days=9999)) is None

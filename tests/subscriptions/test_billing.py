@@ -132,3 +132,13 @@ def test_billing_tick_runs_each_shop_once_after_its_local_billing_time(shop):
         assert billing.billing_tick() == []
     sub.refresh_from_db()
     assert sub.order_count == 1
+
+
+def test_billing_and_notice_ticks_are_installed_for_beat(db):
+    from django.core.management import call_command
+    from django_celery_beat.models import PeriodicTask
+
+    call_command("setup_periodic_tasks")
+    tasks = {t.task: t for t in PeriodicTask.objects.all()}
+    assert tasks["subscriptions.billing_tick"].interval.every == 300
+    assert tasks["subscriptions.notices_tick"].enabled
