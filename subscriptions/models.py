@@ -11,12 +11,14 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
 CURRENCY_CHOICES = [(c, c) for c in ("USD", "EUR", "GBP", "CAD", "AUD", "NZD", "INR", "JPY", "CHF", "SEK")]
+
+validate_hex_colour = RegexValidator(r"^#[0-9A-Fa-f]{6}$", "Enter a colour as #RRGGBB (for example #1f6feb).")
 
 
 def validate_timezone(value: str) -> None:
@@ -56,6 +58,13 @@ class Shop(models.Model):
     )
     date_format = models.CharField(
         max_length=20, default="%B %-d, %Y", help_text="How dates are shown to customers."
+    )
+    logo_url = models.URLField(blank=True, help_text="Logo shown at the top of the customer portal.")
+    brand_color = models.CharField(
+        max_length=7,
+        default="#1f6feb",
+        validators=[validate_hex_colour],
+        help_text="Portal header and button colour, as #RRGGBB.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -108,6 +117,9 @@ class Customer(models.Model):
     subscriber_since = models.DateTimeField(null=True, blank=True)
     external_id = models.CharField(
         max_length=64, blank=True, help_text="Shopify customer id, when there is one."
+    )
+    stripe_customer_id = models.CharField(
+        max_length=64, blank=True, help_text="Stripe customer (cus_...), made on first card setup."
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

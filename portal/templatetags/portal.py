@@ -1,4 +1,5 @@
 import datetime as dt
+import re
 
 from django import template
 
@@ -18,3 +19,29 @@ def format_shop_date(shop, date: dt.date | None) -> str:
 @register.filter
 def shop_date(date, shop) -> str:
     return format_shop_date(shop, date)
+
+
+DEFAULT_BRAND = "#1f6feb"
+
+
+def _channel(value: int) -> float:
+    c = value / 255
+    return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+
+def brand_text_colour(colour: str) -> str:
+    """#000 or #fff, whichever contrasts more with `colour` (#RRGGBB), by WCAG relative luminance."""
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    luminance = 0.2126 * _channel(r) + 0.7152 * _channel(g) + 0.0722 * _channel(b)
+    return "#fff" if 1.05 / (luminance + 0.05) >= (luminance + 0.05) / 0.05 else "#000"
+
+
+@register.filter
+def brand_style(shop) -> str:
+    """The inline custom properties for <body>: the shop's brand colour and a readable text colour.
+    Anything but a #RRGGBB value falls back to the default (nothing else reaches the style)."""
+    colour = getattr(shop, "brand_color", "") or ""
+    if not re.fullmatch(r"#[0-9A-Fa-f]{6}", colour):
+        colour = DEFAULT_BRAND
+    colour = colour.lower()
+    return f"--brand: {colour}; --brand-text: {brand_text_colour(colour)}"

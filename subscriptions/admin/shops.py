@@ -1,6 +1,7 @@
 """Shops and who works for them. Staff see and edit their own shop's settings only."""
 
 from django.contrib import admin
+from django.db import models
 
 from subscriptions.admin.tenancy import ConsoleModelAdmin
 from subscriptions.models import Shop, StaffMembership
@@ -10,8 +11,10 @@ from subscriptions.models import Shop, StaffMembership
 class ShopAdmin(ConsoleModelAdmin):
     list_display = ("name", "domain", "currency", "timezone", "billing_time")
     search_fields = ("name", "domain")
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = (
         (None, {"fields": ("name", "domain", "currency", "timezone", "date_format")}),
+        ("Customer portal branding", {"fields": ("logo_url", "brand_color")}),
         ("Billing", {"fields": ("billing_time", "upcoming_notice_days")}),
         (
             "Failed payments and unavailable products",
