@@ -225,6 +225,8 @@ X_FRAME_OPTIONS = "DENY"
 
 # Outbound HTTP to merchant URLs: loopback/private only when explicitly allowed (dev and tests).
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
+# With both keys set, the portal's "Update payment method" uses Stripe Elements (a SetupIntent).
+STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
 WEBHOOKS_ALLOW_PRIVATE_URLS = env.bool("WEBHOOKS_ALLOW_PRIVATE_URLS", default=False)
 WEBHOOKS_TIMEOUT_SECONDS = env.float("WEBHOOKS_TIMEOUT_SECONDS", default=10.0)
 WEBHOOKS_RETENTION_DAYS = env.int("WEBHOOKS_RETENTION_DAYS", default=30)

@@ -165,3 +165,91 @@ def subscription_replace_card(
     )
     services.subscription_update_payment_method(subscription=subscription, actor=actor, payment_method=method)
     return method
+
+
+# ---------------------------------------------------------------- Stripe Elements
+
+STRIPE_BRANDS = {
+    "visa": "Visa",
+    "mastercard": "Mastercard",
+    "amex": "American Express",
+    "discover": "Discover",
+    "diners": "Diners Club",
+    "jcb": "JCB",
+    "unionpay": "UnionPay",
+}
+
+
+def stripe_configured() -> bool:
+    return bool(settings.STRIPE_SECRET_KEY and settings.STRIPE_PUBLISHABLE_KEY)
+
+
+def _card_setup():
+    from subscriptions.adapters import payments
+    from subscriptions.adapters.stripe import StripeCardSetup, StripeGateway
+
+    return StripeCardSetup(payments._GATEWAYS.setdefault("stripe", StripeGateway()))
+
+
+def _stripe_failed(exc) -> DomainError:
+    """A card error's own text is meant for the cardholder; anything else gets a plain message."""
+    import stripe
+
+    message = exc.user_message if isinstance(exc, stripe.CardError) else None
+    message = message or _(
+        "The card could not be saved with our payment processor. Nothing was changed; please try again."
+    )
+    return DomainError("stripe_error", str(message)[:300])
+
+
+def stripe_setup_intent_create(*, customer: Customer) -> str:
+    """A SetupIntent for the customer's Stripe customer (made on first use and kept on the
+    Customer); returns its client secret for Stripe.js."""
+    import stripe
+
+    setup = _card_setup()
+    try:
+        with transaction.atomic():
+            locked = Customer.objects.select_for_update().get(pk=customer.pk)
+            if not locked.stripe_customer_id:
+                locked.stripe_customer_id = setup.customer_create(email=locked.email)
+                locked.save(update_fields=["stripe_customer_id", "updated_at"])
+            customer.stripe_customer_id = locked.stripe_customer_id
+        return setup.setup_intent_create(customer_id=customer.stripe_customer_id)
+    except stripe.StripeError as exc:
+        raise _stripe_failed(exc) from exc
+
+
+def subscription_replace_card_stripe(
+    *, subscription: Subscription, actor: Actor, payment_method_id: str
+) -> PaymentMethod:
+    """Charge the subscription to a card the browser saved through a SetupIntent. The
+    PaymentMethod must be a card attached to this customer's Stripe customer."""
+    import stripe
+
+    customer = subscription.customer
+    pm_id = (payment_method_id or "").strip()
+    if not pm_id.startswith("pm_") or not customer.stripe_customer_id:
+        raise DomainError("invalid_payment_method", _("That card could not be saved. Nothing was changed."))
+    try:
+        pm = _card_setup().payment_method_retrieve(pm_id)
+    except stripe.StripeError as exc:
+        raise _stripe_failed(exc) from exc
+    card = getattr(pm, "card", None)
+    if pm.customer != customer.stripe_customer_id or card is None:
+        raise DomainError("invalid_payment_method", _("That card could not be saved. Nothing was changed."))
+    with transaction.atomic():
+        method = services.payment_method_add(
+            customer=customer,
+            actor=actor,
+            gateway=PaymentMethod.Gateway.STRIPE,
+            token=f"{customer.stripe_customer_id}:{pm.id}",
+            brand=STRIPE_BRANDS.get(card.brand, "Card"),
+            last4=card.last4,
+            exp_month=card.exp_month,
+            exp_year=card.exp_year,
+        )
+        services.subscription_update_payment_method(
+            subscription=subscription, actor=actor, payment_method=method
+        )
+    return method

@@ -23,7 +23,10 @@ Pages (signed-in customer only; another customer's subscription id is a 404):
          pause (months 1-3 or resume_on), resume, swap (line, variant), quantity (line, quantity),
          add-line (variant, quantity), remove-line (line), frequency (plan),
          address (line1, city, country, ...), payment-method (number, exp_month, exp_year),
-         discount (code)
+         discount (code), stripe-payment-method (payment_method: a pm_... id confirmed by Stripe.js)
+    POST /account/subscriptions/<id>/card-setup/  with Stripe configured (STRIPE_SECRET_KEY and
+                                              STRIPE_PUBLISHABLE_KEY): JSON {client_secret} of a new
+                                              SetupIntent (usage off_session) for Stripe Elements
 """
 
 from django.urls import path
@@ -45,5 +48,6 @@ urlpatterns = [
     path("loyalty/referral-code/", views.loyalty_referral_code, name="loyalty_referral_code"),
     path("subscriptions/<int:pk>/", views.subscription_page, name="subscription"),
     path("subscriptions/<int:pk>/cancel/", views.subscription_cancel, name="cancel"),
+    path("subscriptions/<int:pk>/card-setup/", views.stripe_card_setup, name="card_setup"),
     path("subscriptions/<int:pk>/<slug:action>/", views.subscription_action, name="action"),
 ]

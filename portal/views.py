@@ -7,7 +7,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -192,6 +192,9 @@ def subscription_page(request: HttpRequest, customer: Customer, pk: int) -> Http
                 initial=sub.shipping_address.as_dict() if sub.shipping_address else None
             ),
             "card_form": forms.CardForm(),
+            "stripe_publishable_key": (
+                settings.STRIPE_PUBLISHABLE_KEY if portal_services.stripe_configured() else ""
+            ),
         },
     )
 
@@ -377,6 +380,15 @@ def _payment(request, sub, actor):
     return _("Payment method updated: %(card)s.") % {"card": str(method)}
 
 
+def _stripe_payment(request, sub, actor):
+    if not portal_services.stripe_configured():
+        raise Http404("Stripe is not configured")
+    method = portal_services.subscription_replace_card_stripe(
+        subscription=sub, actor=actor, payment_method_id=request.POST.get("payment_method", "")
+    )
+    return _("Payment method updated: %(card)s.") % {"card": str(method)}
+
+
 def _discount(request, sub, actor):
     data = _valid(forms.DiscountForm, request)
     services.subscription_apply_discount(subscription=sub, actor=actor, code=data["code"])
@@ -399,8 +411,25 @@ ACTIONS: dict[str, Callable] = {
     "frequency": _plan,
     "address": _address,
     "payment-method": _payment,
+    "stripe-payment-method": _stripe_payment,
     "discount": _discount,
 }
+
+
+@require_POST
+@customer_required
+def stripe_card_setup(request: HttpRequest, customer: Customer, pk: int) -> HttpResponse:
+    """JSON for the page's Stripe Elements script: a SetupIntent's client secret."""
+    if not portal_services.stripe_configured():
+        raise Http404("Stripe is not configured")
+    sub = selectors.portal_subscription_get(customer=customer, subscription_id=pk)
+    if sub.status == Subscription.Status.CANCELLED:
+        return JsonResponse({"error": _("This subscription is cancelled.")}, status=400)
+    try:
+        secret = portal_services.stripe_setup_intent_create(customer=customer)
+    except DomainError as exc:
+        return JsonResponse({"error": exc.message}, status=502)
+    return JsonResponse({"client_secret": secret})
 
 
 def _confirm(request, sub: Subscription, text: str) -> None:

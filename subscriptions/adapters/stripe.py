@@ -84,3 +84,23 @@ class StripeGateway:
             code=intent.status,
             message=f"Payment needs action ({intent.status}).",
         )
+
+
+class StripeCardSetup:
+    """Saving a card for later off-session charges: a Stripe customer, a SetupIntent the browser
+    confirms with Stripe.js, then the resulting PaymentMethod. Raises stripe.StripeError."""
+
+    def __init__(self, gateway: StripeGateway | None = None):
+        self.gateway = gateway or StripeGateway()
+
+    def customer_create(self, *, email: str) -> str:
+        return self.gateway.client().v1.customers.create(params={"email": email}).id
+
+    def setup_intent_create(self, *, customer_id: str) -> str:
+        intent = self.gateway.client().v1.setup_intents.create(
+            params={"customer": customer_id, "usage": "off_session"}
+        )
+        return intent.client_secret
+
+    def payment_method_retrieve(self, payment_method_id: str) -> stripe.PaymentMethod:
+        return self.gateway.client().v1.payment_methods.retrieve(payment_method_id)
