@@ -48,7 +48,8 @@ def test_page_shows_stripe_elements(signed_in, sub):
     assert 'data-key="pk_test_51Portal0123456789"' in page
     assert "stripe.confirmCardSetup(" in page
     assert f"/account/subscriptions/{sub.pk}/card-setup/" in page
-    assert 'id="test-card-form"' in page  # the fallback without JavaScript
+    assert 'id="test-card-form"' not in page  # a live Stripe shop never takes test-gateway cards
+    assert "<noscript>" in page
     assert "sk_test" not in page
 
 
