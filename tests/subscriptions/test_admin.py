@@ -331,6 +331,8 @@ def test_shop_page_staff_cannot_add_or_delete_shops(staff_client, shop):
             "dunning_retry_interval_days": 3,
             "dunning_final_action": "cancel",
             "unavailable_product_action": "skip_line",
+            "brand_color": "#1f6feb",
+            "logo_url": "",
             "domain": "stolen.example",
         },
     )
