@@ -274,8 +274,7 @@ class SubscriptionActionView(ResourceView):
     def get_queryset(self):
         return Subscription.objects.filter(shop=self.shop).select_related("shop", "customer", "plan")
 
-    def perform(self, subscription: Subscription, data: dict) -> None:
-        raise NotImplementedError
+    # `perform(subscription, data)` is what each action subclass supplies.
 
     def post(self, request, pk):
         subscription = self.get_object()
