@@ -1,8 +1,10 @@
 """Smartrr wire shapes: a customer is a "customer relationship" (custRel), a subscription a
 "purchase state". Field names are Smartrr's so existing helpdesk widgets keep working."""
 
+import datetime as dt
 from decimal import Decimal
 
+from django.utils import timezone
 from rest_framework import serializers
 
 from subscriptions.api.common import StrictSerializer
@@ -178,3 +180,86 @@ class PingResponse(serializers.Serializer):
     shop = serializers.CharField()
     key = serializers.CharField()
     prefix = serializers.CharField()
+
+
+CENT = Decimal("0.01")
+
+
+# ---------------------------------------------------------------- fast rendering of the lookup
+# The helpdesk lookup runs on every ticket event: it renders the same shapes as the serializers
+# above (which document it in the schema) with plain functions, several times faster than DRF's
+# nested fields. tests/api/test_formatted_render.py keeps the two identical.
+
+
+def _dt(value) -> str | None:
+    if value is None:
+        return None
+    text = timezone.localtime(value, dt.UTC).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _money(value) -> str:
+    return str(Decimal(value).quantize(CENT))
+
+
+def cust_rel_dict(customer) -> dict:
+    return {
+        "id": customer.pk,
+        "email": customer.email,
+        "firstName": customer.first_name,
+        "lastName": customer.last_name,
+        "phone": customer.phone,
+        "hasLoggedIn": customer.has_logged_in,
+        "subscriberSince": _dt(customer.subscriber_since),
+        "shopifyId": customer.external_id,
+        "createdDate": _dt(customer.created_at),
+    }
+
+
+def purchase_state_dict(sub) -> dict:
+    lines = list(sub.lines.all())
+    skips = getattr(sub, "active_skips", [])
+    next_date = effective_next_order_date(sub) if sub.status == "ACTIVE" else sub.next_billing_date
+    return {
+        "id": sub.pk,
+        "custRelId": sub.customer_id,
+        "shopifyId": sub.external_id,
+        "purchaseStateStatus": sub.status,
+        "status": sub.status,
+        "program": sub.plan.program.name,
+        "plan": sub.plan.name,
+        "sellingPlanId": sub.plan_id,
+        "frequencyUnit": sub.plan.interval_unit,
+        "frequencyInterval": sub.plan.interval_count,
+        "nextBillingDate": next_date.isoformat() if next_date else None,
+        "scheduledBillingDate": sub.next_billing_date.isoformat() if sub.next_billing_date else None,
+        "skippedDates": [skip.date.isoformat() for skip in skips],
+        "unpauseDate": sub.auto_resume_date.isoformat() if sub.auto_resume_date else None,
+        "cancelReason": sub.cancel_reason,
+        "createdDate": _dt(sub.created_at),
+        "updatedDate": _dt(sub.updated_at),
+        "orderCount": sub.order_count,
+        "currency": sub.currency,
+        "totalAmount": str(sum((line.total for line in lines), start=Decimal("0.00"))),
+        "items": [
+            {
+                "id": line.pk,
+                "productName": line.variant.product.title,
+                "variantName": line.variant.title,
+                "variantId": line.variant.pk,
+                "sku": line.variant.sku,
+                "quantity": line.quantity,
+                "amount": _money(line.unit_price),
+                "totalAmount": _money(line.total),
+                "currency": sub.currency,
+            }
+            for line in lines
+        ],
+    }
+
+
+def formatted_order_dict(customer) -> dict:
+    return {
+        "custRel": cust_rel_dict(customer),
+        "sts": [purchase_state_dict(s) for s in customer.recent_subscriptions],
+    }

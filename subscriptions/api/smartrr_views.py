@@ -62,7 +62,7 @@ class FormattedOrdersView(VendorView):
         if len(text) > 254:
             raise exceptions.ValidationError({"filterLike[emailOrName]": ["At most 254 characters."]})
         customers = customers_by_email_or_name(shop=self.shop, text=text)
-        return Response({"data": s.FormattedOrderSerializer(customers, many=True).data})
+        return Response({"data": [s.formatted_order_dict(customer) for customer in customers]})
 
 
 class PurchaseStateActionView(VendorView):
