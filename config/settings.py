@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "loyalty",
     "integrations",
     "portal",
+    "portal.checkout",
 ]
 
 MIDDLEWARE = [
@@ -259,6 +260,9 @@ PORTAL_DEEP_LINK_MAX_AGE = env.int("PORTAL_DEEP_LINK_MAX_AGE", default=7 * 24 * 
 # At most this many sign-in emails per email address and per IP address in the window.
 PORTAL_LOGIN_RATE_LIMIT = env.int("PORTAL_LOGIN_RATE_LIMIT", default=5)
 PORTAL_LOGIN_RATE_WINDOW_SECONDS = env.int("PORTAL_LOGIN_RATE_WINDOW_SECONDS", default=15 * 60)
+# Hosted checkout (/subscribe/): at most this many order attempts per IP address in the window.
+SUBSCRIBE_RATE_LIMIT = env.int("SUBSCRIBE_RATE_LIMIT", default=10)
+SUBSCRIBE_RATE_WINDOW_SECONDS = env.int("SUBSCRIBE_RATE_WINDOW_SECONDS", default=10 * 60)
 # The shop /account/login opens when the URL names none (?shop=<domain> picks another).
 PORTAL_DEFAULT_SHOP_DOMAIN = env("PORTAL_DEFAULT_SHOP_DOMAIN", default="demo-shop.example")
 # The code offered to customers who cancel because it is too expensive; empty: the shop's first

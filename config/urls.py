@@ -35,4 +35,5 @@ urlpatterns = [
     path("vendor/", include(vendor_patterns)),
     path("hooks/", include("integrations.urls")),
     path("account/", include("portal.urls")),
+    path("subscribe/", include("portal.checkout.urls")),
 ]

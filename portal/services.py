@@ -7,6 +7,7 @@ exactly as the console and the API do.
 import datetime as dt
 import hashlib
 import secrets
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
@@ -54,10 +55,11 @@ def _over_limit(key: str) -> bool:
     return count > settings.PORTAL_LOGIN_RATE_LIMIT
 
 
-def magic_link_request(*, shop: Shop, email: str, ip: str) -> bool:
+def magic_link_request(*, shop: Shop, email: str, ip: str, next_path: str = "") -> bool:
     """Email a sign-in link when `email` is a customer of `shop`. Returns False only when the
     email or the IP address asked too often; an unknown email returns True like a known one, so
-    the answer never tells who is a customer."""
+    the answer never tells who is a customer. `next_path` (a path on this site) is where the link
+    lands after signing in, instead of the overview."""
     email = (email or "").strip().lower()
     email_key = "portal:login:email:" + _hash(f"{shop.pk}:{email}")
     ip_key = "portal:login:ip:" + _hash(ip or "unknown")
@@ -70,6 +72,8 @@ def magic_link_request(*, shop: Shop, email: str, ip: str) -> bool:
     if customer is None:
         return True
     url = magic_link_create(customer=customer)
+    if next_path:
+        url += "?" + urlencode({"next": next_path})
     minutes = settings.PORTAL_MAGIC_LINK_MINUTES
     send_mail(
         subject=_("Sign in to %(shop)s") % {"shop": shop.name},

@@ -10,6 +10,7 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -101,6 +102,10 @@ def magic_link(request: HttpRequest, token: str) -> HttpResponse:
     if customer is None:
         return render(request, "portal/link_invalid.html", status=400)
     sign_in(request, customer)
+    # A checkout that recognised an existing customer sends them back to finish it.
+    next_path = request.GET.get("next", "")
+    if next_path.startswith("/subscribe/") and url_has_allowed_host_and_scheme(next_path, allowed_hosts=None):
+        return redirect(next_path)
     return redirect("portal:overview")
 
 

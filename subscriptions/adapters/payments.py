@@ -9,6 +9,9 @@ The built-in test gateway is deterministic by token, for demos and tests:
   tok_insufficient_funds           -> insufficient_funds
   tok_network_error                -> the gateway cannot be reached (outcome unknown: retry later)
   tok_fail_once                    -> declined on the first key, succeeds on later ones (dunning demos)
+
+`refund()` gives a succeeded charge back in full (a checkout whose order could not be saved after
+its payment went through); it is idempotent by key too.
 """
 
 import secrets
@@ -31,8 +34,21 @@ class ChargeResult:
     message: str = ""
 
 
+@dataclass
+class RefundResult:
+    """`status`: succeeded | failed (the refund itself was refused or could not be sent)."""
+
+    status: str
+    reference: str = ""
+    message: str = ""
+
+
 class Gateway(Protocol):
     name: str
+
+    def refund(
+        self, *, charge_reference: str, amount: Decimal, currency: str, idempotency_key: str
+    ) -> RefundResult: ...
 
     def charge(
         self,
@@ -77,6 +93,14 @@ class SandboxGateway:
         except IntegrityError:  # a concurrent request with the same key won: answer as it did
             row = SandboxCharge.objects.get(idempotency_key=idempotency_key)
         return self._result(row)
+
+    def refund(self, *, charge_reference, amount, currency, idempotency_key):
+        # The sandbox's record is written in the caller's transaction: a charge rolled back with it
+        # is already gone, which is a refund too.
+        SandboxCharge.objects.filter(reference=charge_reference, outcome="succeeded").update(
+            outcome="refunded"
+        )
+        return RefundResult("succeeded", reference="re_test_" + secrets.token_hex(8))
 
     @classmethod
     def _result(cls, row: SandboxCharge) -> ChargeResult:

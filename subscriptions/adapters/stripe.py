@@ -8,7 +8,7 @@ from decimal import Decimal
 import stripe
 from django.conf import settings
 
-from subscriptions.adapters.payments import ChargeResult
+from subscriptions.adapters.payments import ChargeResult, RefundResult
 from subscriptions.models import PaymentMethod
 
 # Currencies Stripe charges in whole units (no cents).
@@ -84,6 +84,19 @@ class StripeGateway:
             code=intent.status,
             message=f"Payment needs action ({intent.status}).",
         )
+
+    def refund(self, *, charge_reference: str, amount, currency, idempotency_key) -> RefundResult:
+        """Refund a PaymentIntent in full (`charge_reference` is its pi_... id)."""
+        try:
+            refund = self.client().v1.refunds.create(
+                params={"payment_intent": charge_reference, "amount": minor_units(amount, currency)},
+                options={"idempotency_key": idempotency_key},
+            )
+        except stripe.StripeError as exc:
+            return RefundResult("failed", message=str(exc.user_message or exc)[:300])
+        if refund.status in ("failed", "canceled"):
+            return RefundResult("failed", reference=refund.id, message=f"Refund {refund.status}.")
+        return RefundResult("succeeded", reference=refund.id)
 
 
 class StripeCardSetup:
