@@ -75,6 +75,9 @@ BANNER
 if has_command portal_login_link; then
     echo " Customer portal  : $(SITE_URL="http://127.0.0.1:${PORT}" manage portal_login_link --shop demo-shop.example 2>/dev/null || echo "(no demo customer)")  (sign-in link, 15 min)"
 fi
+if has_command subscribe_link; then
+    echo " Subscribe page   : $(SITE_URL="http://127.0.0.1:${PORT}" manage subscribe_link --shop demo-shop.example 2>/dev/null || echo "(no demo product)")  (test card 4242 4242 4242 4242)"
+fi
 
 # Any of the three exiting on its own is an error: stop the others.
 set +e
