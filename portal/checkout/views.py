@@ -137,7 +137,9 @@ def _field_for(form: CheckoutForm, field: str | None) -> str | None:
     """Where a service's error goes: its field when the form shows it, else the form's top."""
     if field == "payment_method" and "number" in form.fields:
         return "number"
-    return field if field in form.fields and not form.fields[field].disabled else None
+    if field not in form.fields or form.fields[field].disabled or form.fields[field].widget.is_hidden:
+        return None
+    return field
 
 
 @require_http_methods(["GET", "POST"])
