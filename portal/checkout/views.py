@@ -112,7 +112,6 @@ def _checkout_context(request, shop: Shop, form: CheckoutForm, checkout: Checkou
         "total": sum((g.total for g in groups), 0),
         "savings": sum((line.savings for line in lines), 0),
         "stripe_publishable_key": settings.STRIPE_PUBLISHABLE_KEY if _stripe() else "",
-        "one_time_note": any(g.plan is None for g in groups),
     }
 
 
@@ -152,6 +151,9 @@ def checkout_page(request: HttpRequest, shop: str) -> HttpResponse:
         "stripe": _stripe(),
     }
     if request.method == "GET":
+        if not selectors.cart_lines(request.session, shop_obj):
+            # Nothing to check out: no checkout row either (a crawler's visit stores nothing).
+            return _render_checkout(request, shop_obj, CheckoutForm(**form_kwargs), None, customer)
         checkout = _open_checkout(request, shop_obj)
         initial = {"checkout": checkout.token}
         if customer is not None:

@@ -465,7 +465,10 @@ def test_unknown_or_foreign_checkout_token_is_refused(client, shop, ready):
 
 
 def test_empty_cart_is_refused(client, shop, coffee, monthly):
-    checkout = open_checkout(client, shop)
+    page = client.get(checkout_url(shop))
+    assert "Your cart is empty." in page.content.decode()
+    assert page.context["checkout"] is None and not Checkout.objects.exists()
+    checkout = Checkout.objects.create(shop=shop)
     response = client.post(checkout_url(shop), details(checkout.token))
     assert response.status_code == 400
     assert "Your cart is empty." in response.content.decode()
@@ -552,3 +555,25 @@ def test_inactive_program_is_not_offered(client, shop, coffee, monthly):
     monthly.program.active = False
     monthly.program.save()
     assert client.get(product_url(shop, coffee)).status_code == 404
+
+
+def test_a_customer_of_another_shop_is_new_here(client, shop, ready):
+    CustomerFactory(shop=ShopFactory(), email="new@example.com")
+    response = client.post(checkout_url(shop), details(ready.token))
+    assert response.status_code == 302
+    assert Customer.objects.get(shop=shop).email == "new@example.com"
+    assert not mail.outbox
+
+
+def test_cart_holds_at_most_twenty_lines(client, shop, coffee, monthly):
+    from portal.checkout.selectors import MAX_CART_LINES
+
+    variants = [VariantFactory(shop=shop, product=coffee, title=f"V{i}") for i in range(MAX_CART_LINES - 2)]
+    for variant in [coffee.small, coffee.large, *variants]:
+        add(client, shop, variant, monthly)
+    extra = VariantFactory(shop=shop, product=coffee, title="One too many")
+    response = client.post(
+        product_url(shop, coffee), {"variant": extra.pk, "plan": monthly.pk, "quantity": 1}
+    )
+    assert response.status_code == 400
+    assert "Your cart is full." in field_error(response, "quantity")
