@@ -258,7 +258,10 @@ def checkout_place(
                     # Unknown outcome: the next try asks again with the same key.
                     raise DomainError(
                         "gateway_unavailable",
-                        _("We could not reach our payment processor. Nothing was charged; please try again."),
+                        _(
+                            "We could not reach our payment processor. Please try again: "
+                            "you will not be charged twice."
+                        ),
                         field="number",
                     )
                 if result.status != "succeeded":

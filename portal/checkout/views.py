@@ -164,7 +164,9 @@ def checkout_page(request: HttpRequest, shop: str) -> HttpResponse:
 
     form = CheckoutForm(request.POST, **form_kwargs)
     if services.checkout_rate_limited(ip=_ip(request)):
-        return render(request, "portal/subscribe/limited.html", {"shop": shop_obj}, status=429)
+        limited = render(request, "portal/subscribe/limited.html", {"shop": shop_obj}, status=429)
+        limited["Retry-After"] = str(settings.SUBSCRIBE_RATE_WINDOW_SECONDS)
+        return limited
     if request.POST.get("website"):
         # Bot trap filled in: refuse without saying which field gave it away.
         return render(request, "portal/subscribe/refused.html", {"shop": shop_obj}, status=400)

@@ -442,6 +442,7 @@ def test_rate_limit_per_ip(client, shop, ready, settings):
         assert client.post(checkout_url(shop), details(ready.token, number=CARD_DECLINED)).status_code == 400
     limited = client.post(checkout_url(shop), details(ready.token))
     assert limited.status_code == 429
+    assert limited["Retry-After"] == str(settings.SUBSCRIBE_RATE_WINDOW_SECONDS)
     assert created_counts(shop) == NOTHING
     # Another address is not limited.
     other = client.post(checkout_url(shop), details(ready.token), REMOTE_ADDR="198.51.100.7")
