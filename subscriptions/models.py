@@ -391,7 +391,8 @@ class Subscription(models.Model):
             models.Index(fields=["shop", "status", "next_billing_date"], name="sub_due_idx"),
             # Covers the upcoming-notice scan (window + whether noticed) without reading the rows.
             models.Index(
-                fields=["shop", "status", "next_billing_date", "upcoming_notice_date"], name="sub_notice_scan_idx"
+                fields=["shop", "status", "next_billing_date", "upcoming_notice_date"],
+                name="sub_notice_scan_idx",
             ),
             models.Index(fields=["shop", "status", "auto_resume_date"], name="sub_resume_idx"),
             models.Index(fields=["customer", "-created_at"], name="sub_customer_recent_idx"),
