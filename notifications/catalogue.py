@@ -161,8 +161,8 @@ _NOTICES = [
         "Your {{ shop_name }} payment did not go through",
         (
             "We could not charge your card for your subscription order"
-            "{% if amount %} of {{ amount }} {{ currency }}{% endif %}"
-            "{% if failure_reason %} ({{ failure_reason }}){% endif %}.",
+            "{% if amount %} of {{ amount }} {{ currency }}{% endif %}."
+            "{% if failure_reason %} Your bank said: {{ failure_reason }}{% endif %}",
             "{% if retry_date %}We will try again on {{ retry_date }}. {% endif %}"
             "Please update your payment method so your order can go out.",
         ),

@@ -6,6 +6,7 @@ the bottom of optional notices) is added here, so no edit can remove the unsubsc
 """
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from django.template import Context, Engine, TemplateSyntaxError
@@ -110,7 +111,8 @@ def render_email(
     *, subject: str, text_body: str, html_body: str, notice: Notice, context: dict
 ) -> RenderedEmail:
     rendered_subject = " ".join(render_source(subject, context, html=False).split())
-    text = render_source(text_body, context, html=False).strip() + "\n"
+    # A paragraph whose condition was false leaves an empty line: keep one blank line at most.
+    text = re.sub(r"\n\s*\n(\s*\n)+", "\n\n", render_source(text_body, context, html=False)).strip() + "\n"
     html_content = render_source(html_body, context, html=True)
     footer = {"notice": notice, "unsubscribe_link": context.get("unsubscribe_link", "")}
     if notice.optional and footer["unsubscribe_link"]:

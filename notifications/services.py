@@ -195,3 +195,12 @@ def email_preview(*, template: EmailTemplate, subject: str, text_body: str, html
     data = sample_data(notice.event_type, template.shop_id)
     draft = EmailTemplate(key=template.key, subject=subject, text_body=text_body, html_body=html_body)
     return email_render(shop=template.shop, notice=notice, template=draft, data=data)
+
+
+def demo_shop_setup(sender, shop: Shop, **kwargs) -> str:
+    """`seed_demo`: the demo shop sends native emails (once: a merchant's later choice stands)."""
+    if NotificationSettings.objects.filter(shop=shop).exists():
+        email_templates_ensure(shop=shop)
+        return ""
+    email_notifications_set(shop=shop, enabled=True, from_email=f"hello@{shop.domain}")
+    return f"{shop.name}: native customer emails on (development outbox: {settings.EMAIL_FILE_PATH})."
