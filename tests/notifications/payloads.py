@@ -31,7 +31,11 @@ REAL_EXTRAS = {
     },
     "subscription.product_unavailable": {
         "unavailable_items": [],
-        "unavailable_item": {"product": "House blend coffee", "variant": "Whole bean / 1 lb", "sku": "HB-WB-1LB"},
+        "unavailable_item": {
+            "product": "House blend coffee",
+            "variant": "Whole bean / 1 lb",
+            "sku": "HB-WB-1LB",
+        },
     },
     "loyalty.points_redeemed": {"reward": {"id": 4, "name": "$5 off your next order", "kind": "discount"}},
 }
