@@ -126,6 +126,7 @@ class EmailTemplateAdmin(ShopScopedAdmin, admin.ModelAdmin):
         obj = self._template(request, object_id)
         form, draft = self._draft(request, obj)
         source = draft or {"subject": obj.subject, "text_body": obj.text_body, "html_body": obj.html_body}
+        source = {name: source[name] for name in ("subject", "text_body", "html_body")}
         rendered = None
         if draft is not None or request.method == "GET":
             rendered = email_preview(template=obj, **source)
