@@ -215,6 +215,9 @@ register_partner(
             "Texts customers from your own Twilio number: upcoming orders (reply SKIP or DELAY), "
             "skip and delay confirmations, failed payments. Quiet hours 21:00-11:00 shop-local."
         ),
-        extra={"credential_labels": {"account_sid": "Account SID", "auth_token": "Auth token"}},
+        extra={
+            "credential_labels": {"account_sid": "Account SID", "auth_token": "Auth token"},
+            "inbound_url": inbound_url,
+        },
     )
 )

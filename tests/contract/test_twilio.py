@@ -283,3 +283,11 @@ def test_the_signature_matches_twilios_documented_example():
     assert not twilio.signature_valid(
         "12345", url, {**params, "Digits": "1235"}, "0/KCTR6DLpKmkAf8muzZqo1nDgQ="
     )
+
+
+def test_the_integrations_card_shows_the_replies_webhook_to_paste_in_twilio(client, connected):
+    user = f.StaffMembershipFactory(shop=connected.shop, user__username="owner").user
+    client.force_login(user)
+    page = client.get("/admin/integrations/integration/")
+    assert page.status_code == 200
+    assert twilio.inbound_url(connected) in page.content.decode()
