@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "loyalty",
     "integrations",
     "portal",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -135,13 +136,18 @@ FIELD_ENCRYPTION_KEYS = (
     else env.list("FIELD_ENCRYPTION_KEYS", default=["q3pD9Zx8mCw4b0t6mS3kYjH3yT7b4Yv1fQ2xJ5nE8aU="])
 )
 
-# Email
+# Email: SMTP in production (EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend), the
+# console by default; `make run` writes each email as a file under var/mail (the development
+# outbox): EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend, EMAIL_FILE_PATH.
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 EMAIL_HOST = env("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="subscriptions@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

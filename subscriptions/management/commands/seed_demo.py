@@ -47,9 +47,10 @@ from subscriptions.models import (
     Variant,
     add_interval,
 )
+from subscriptions.signals import demo_shop_seeded
 
 STAFF_GROUP = "Shop staff"
-STAFF_APPS = ("subscriptions", "webhooks", "integrations", "loyalty")
+STAFF_APPS = ("subscriptions", "webhooks", "integrations", "loyalty", "notifications")
 STAFF_ACTIONS = ("add", "change", "view", "delete")
 DEMO_PASSWORD = "demo"
 OTHER_SHOP_DOMAIN = "other-shop.example"
@@ -285,6 +286,9 @@ class Command(BaseCommand):
             )
 
         logins = self._ensure_logins(shop, other)
+        for _, said in demo_shop_seeded.send(sender=self.__class__, shop=shop):
+            if said:
+                self.stdout.write(str(said))
         self.stdout.write(self.style.SUCCESS(f"Demo data ready in {time.monotonic() - started:.1f}s."))
         self.stdout.write("Console logins (/admin/):")
         for who, username, password in logins:
