@@ -269,6 +269,7 @@ class Command(BaseCommand):
             catalogue = self._demo_catalogue(shop)
             counts = self._load_customers(catalogue, customers, rng, email_domain="example.com")
             self._add_gift(shop, rng)
+            self._ensure_upcoming_order(shop)
             self.stdout.write(
                 f"{shop.name}: {counts.customers} customers, {counts.subscriptions} subscriptions "
                 f"({', '.join(f'{n} {s}' for s, n in counts.by_status.items())}), {counts.orders} orders."
@@ -293,6 +294,19 @@ class Command(BaseCommand):
         self.stdout.write("Console logins (/admin/):")
         for who, username, password in logins:
             self.stdout.write(f"  {who:<28} {username} / {password}")
+
+    def _ensure_upcoming_order(self, shop: Shop) -> None:
+        """At least one demo order falls inside the upcoming-order notice window, so the first
+        notices tick of `make run` has something to announce (the development outbox shows it)."""
+        today = shop.local_today()
+        window = {"next_billing_date__gt": today, "next_billing_date__lte": today + dt.timedelta(days=2)}
+        active = shop.subscriptions.filter(status=Status.ACTIVE)
+        if active.filter(**window).exists():
+            return
+        sub = active.filter(skips__isnull=True, gifts__isnull=True).order_by("pk").first()
+        if sub is not None:
+            date = today + dt.timedelta(days=2)
+            active.filter(pk=sub.pk).update(next_billing_date=date, anchor_day=date.day)
 
     # ------------------------------------------------------------------ logins
 
