@@ -1,6 +1,8 @@
 """Migrations from another subscription platform (Recharge): each run, what it found that cannot
 be mapped, and which of our rows each source record became (so a re-run never duplicates)."""
 
+import datetime as dt
+
 from django.db import models
 from django.utils import timezone
 
@@ -15,6 +17,7 @@ RESOURCE_LABELS = {
     "subscriptions": "subscriptions",
 }
 DONE = "done"
+STALLED_AFTER = dt.timedelta(minutes=15)
 
 
 class MigrationRun(models.Model):
@@ -45,6 +48,8 @@ class MigrationRun(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Touched by every page; a run "running" with no page for a long time lost its worker.
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -56,6 +61,10 @@ class MigrationRun(models.Model):
 
     def count(self, resource: str, kind: str) -> int:
         return int(self.counts.get(resource, {}).get(kind, 0))
+
+    @property
+    def stalled(self) -> bool:
+        return self.status == self.Status.RUNNING and timezone.now() - self.updated_at > STALLED_AFTER
 
     @property
     def processed(self) -> int:

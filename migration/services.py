@@ -88,7 +88,8 @@ def migration_start(*, shop: Shop, mode: str) -> MigrationRun:
     Shop.objects.select_for_update().get(pk=shop.pk)  # one start at a time per shop
     busy = MigrationRun.objects.filter(shop=shop, status__in=(RunStatus.QUEUED, RunStatus.RUNNING)).first()
     if busy is not None:
-        raise DomainError("run_in_progress", f"{busy} is still going; wait for it to finish.")
+        hint = "it stalled: resume it" if busy.stalled else "wait for it to finish"
+        raise DomainError("run_in_progress", f"{busy} is not finished; {hint}.")
     totals = {}
     last_dry = MigrationRun.objects.filter(shop=shop, mode=Mode.DRY_RUN, status=RunStatus.DONE).first()
     if mode == Mode.IMPORT and last_dry is not None:
@@ -102,18 +103,19 @@ def migration_start(*, shop: Shop, mode: str) -> MigrationRun:
 def migration_resume(*, run: MigrationRun) -> MigrationRun:
     """Carry an interrupted run on from its checkpoint (a dry run starts over: it wrote nothing)."""
     run = MigrationRun.objects.select_for_update().get(pk=run.pk)
-    if run.status != RunStatus.INTERRUPTED:
+    if run.status != RunStatus.INTERRUPTED and not run.stalled:
         raise DomainError(
             "not_interrupted",
-            f"{run} is {run.get_status_display().lower()}; only an interrupted run resumes.",
+            f"{run} is {run.get_status_display().lower()}; only an interrupted or stalled run resumes.",
         )
-    if MigrationRun.objects.filter(
+    others = MigrationRun.objects.filter(
         shop_id=run.shop_id, status__in=(RunStatus.QUEUED, RunStatus.RUNNING)
-    ).exists():
+    )
+    if others.exclude(pk=run.pk).exists():
         raise DomainError("run_in_progress", "Another run is still going; wait for it to finish.")
     run.status = RunStatus.QUEUED
     run.error = ""
-    run.save(update_fields=["status", "error"])
+    run.save(update_fields=["status", "error", "updated_at"])
     _enqueue(run)
     return run
 
@@ -304,7 +306,7 @@ def migration_run_execute(*, run_id: int, client: RechargeClient | None = None) 
         run.issues.all().delete()
     run.status = RunStatus.RUNNING
     run.started_at = run.started_at or timezone.now()
-    run.save(update_fields=["status", "started_at", "checkpoint", "counts"])
+    run.save(update_fields=["status", "started_at", "checkpoint", "counts", "updated_at"])
     ctx = _Context(run)
     try:
         for resource in RESOURCES:
@@ -315,7 +317,7 @@ def migration_run_execute(*, run_id: int, client: RechargeClient | None = None) 
                     for record in page.records:
                         counts[_process(ctx, resource, record)] += 1
                     run.checkpoint[resource] = page.next_cursor or DONE
-                    run.save(update_fields=["checkpoint", "counts"])
+                    run.save(update_fields=["checkpoint", "counts", "updated_at"])
     except RechargeError as exc:
         log.warning("Recharge migration run %s interrupted: %s", run.pk, exc.message)
         if exc.field == "api_key":

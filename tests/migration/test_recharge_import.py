@@ -12,7 +12,7 @@ from migration import services
 from migration.models import ExternalRecord, MigrationIssue, MigrationRun
 from subscriptions.errors import DomainError
 from subscriptions.models import ActivityLog, Address, Customer, PaymentMethod, Subscription
-from tests.migration.conftest import TOKEN
+from tests.migration.conftest import NOW, TOKEN
 from webhooks.models import Delivery, OutboxEvent
 
 pytestmark = pytest.mark.django_db
@@ -201,3 +201,26 @@ def test_one_run_at_a_time(shop, fake, sleeps):
     with pytest.raises(DomainError) as refused:
         services.migration_start(shop=shop, mode="import")
     assert refused.value.code == "run_in_progress"
+
+
+def test_a_run_whose_worker_was_lost_can_be_resumed(
+    shop, fake, sleeps, time_machine, django_capture_on_commit_callbacks
+):
+    _connect(shop)
+    fake.requests.clear()
+    run = MigrationRun.objects.create(
+        shop=shop, mode="import", status="running", checkpoint={"customers": "done"}
+    )
+    with pytest.raises(DomainError) as refused:
+        services.migration_resume(run=run)  # still going as far as anyone can tell
+    assert refused.value.code == "not_interrupted"
+    time_machine.move_to(NOW + dt.timedelta(minutes=20), tick=True)
+    with pytest.raises(DomainError) as refused:
+        services.migration_start(shop=shop, mode="import")
+    assert "it stalled: resume it" in refused.value.message
+    with django_capture_on_commit_callbacks(execute=True):
+        services.migration_resume(run=run)
+    run.refresh_from_db()
+    assert run.status == "done"
+    assert fake.pages_read("customers") == []  # its checkpoint said customers were done
+    assert run.count("subscriptions", "unmappable") == 7  # no customer was imported: none attach
