@@ -80,3 +80,8 @@ def test_a_superuser_picks_the_shop(admin_client, shop, fake, sleeps):
     assert response.status_code == 302 and response.url.endswith(f"?shop={shop.pk}")
     assert admin_client.get(response.url).status_code == 200
     assert Integration.objects.get(shop=shop, partner="recharge").state == "connected"
+
+
+def test_integrations_page_leads_to_the_recharge_migration(staff_client):
+    page = staff_client.get(reverse("admin:integrations_integration_changelist")).content.decode()
+    assert 'id="migration-recharge"' in page and reverse(LIST) in page
