@@ -327,6 +327,9 @@ def migration_run_execute(*, run_id: int, client: RechargeClient | None = None) 
                 last_error_at=timezone.now(),
             )
         return _interrupt(run, exc.message)
+    except Exception as exc:  # a bug or a database failure: the page rolled back, the checkpoint holds
+        log.exception("Recharge migration run %s failed", run.pk)
+        return _interrupt(run, f"Unexpected error ({exc.__class__.__name__}); resume to carry on.")
     run.status = RunStatus.DONE
     run.finished_at = timezone.now()
     run.save(update_fields=["status", "finished_at"])

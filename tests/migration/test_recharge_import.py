@@ -224,3 +224,25 @@ def test_a_run_whose_worker_was_lost_can_be_resumed(
     assert run.status == "done"
     assert fake.pages_read("customers") == []  # its checkpoint said customers were done
     assert run.count("subscriptions", "unmappable") == 7  # no customer was imported: none attach
+
+
+def test_an_unexpected_failure_interrupts_without_losing_the_page(
+    shop, fake, sleeps, monkeypatch, django_capture_on_commit_callbacks
+):
+    _connect(shop)
+    real = services.HANDLERS["addresses"]
+
+    def broken(ctx, record):
+        if record["id"] == 304:
+            raise RuntimeError("boom")
+        return real(ctx, record)
+
+    monkeypatch.setitem(services.HANDLERS, "addresses", broken)
+    run = _run(shop, "import", django_capture_on_commit_callbacks)
+    assert run.status == MigrationRun.Status.INTERRUPTED and "RuntimeError" in run.error
+    assert Address.objects.count() == 2  # page one (301, 302); the failed page (303, 304) left nothing
+    monkeypatch.setitem(services.HANDLERS, "addresses", real)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.migration_resume(run=run)
+    run.refresh_from_db()
+    assert run.status == MigrationRun.Status.DONE and run.counts == EXPECTED_COUNTS
