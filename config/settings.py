@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "integrations",
     "portal",
     "notifications",
+    "migration",
 ]
 
 MIDDLEWARE = [
@@ -234,6 +235,9 @@ STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 # With both keys set, the portal's "Update payment method" uses Stripe Elements (a SetupIntent).
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
 WEBHOOKS_ALLOW_PRIVATE_URLS = env.bool("WEBHOOKS_ALLOW_PRIVATE_URLS", default=False)
+
+# Recharge migration source (Integrations > Migrations); tests point it at a local fake server.
+RECHARGE_API_URL = env("RECHARGE_API_URL", default="https://api.rechargeapps.com")
 WEBHOOKS_TIMEOUT_SECONDS = env.float("WEBHOOKS_TIMEOUT_SECONDS", default=10.0)
 WEBHOOKS_RETENTION_DAYS = env.int("WEBHOOKS_RETENTION_DAYS", default=30)
 # How long a worker holds a delivery it is sending; after that the sweep hands it to another worker.

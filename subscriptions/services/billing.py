@@ -26,6 +26,7 @@ from subscriptions.events import emit_subscription_event, subscription_event
 from subscriptions.models import (
     ActivityLog,
     BillingRun,
+    DiscountCode,
     Gift,
     Order,
     OrderLine,
@@ -163,14 +164,21 @@ def _order_lines(order: Order, available: list[SubscriptionLine]) -> list[OrderL
     ]
 
 
+# Scope: a renewal is a subscription payment, so codes for one-time purchases never price one.
+NOT_FOR_RENEWALS = Q(code__applies_to=DiscountCode.AppliesTo.ONE_TIME)
+
+
 def _counted_discounts():
     """Applied discounts that last a number of payments and have some left."""
-    return SubscriptionDiscount.objects.filter(removed_at__isnull=True, payments_remaining__gt=0)
+    return SubscriptionDiscount.objects.filter(removed_at__isnull=True, payments_remaining__gt=0).exclude(
+        NOT_FOR_RENEWALS
+    )
 
 
 def _active_discounts(subscription_ids: list[int]):
     return (
         SubscriptionDiscount.objects.filter(subscription_id__in=subscription_ids, removed_at__isnull=True)
+        .exclude(NOT_FOR_RENEWALS)
         .select_related("code")
         .order_by("applied_at", "pk")
     )
