@@ -33,6 +33,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("vendor/", include(vendor_patterns)),
+    path("hooks/shopify/", include("shopify.urls")),
     path("hooks/", include("integrations.urls")),
     path("account/", include("portal.urls")),
 ]

@@ -27,6 +27,7 @@ class OrderLineSerializer(serializers.Serializer):
 class OrderSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     shopifyId = serializers.CharField(source="external_id")
+    shopifyOrderName = serializers.CharField(source="shopify_order_name")
     custRelId = serializers.IntegerField(source="customer_id")
     purchaseStateId = serializers.IntegerField(source="subscription_id", allow_null=True)
     orderStatus = serializers.SerializerMethodField()
