@@ -78,6 +78,13 @@ class Bucket:
         except (KeyError, TypeError, ValueError):
             pass
 
+    def refilled(self, seconds: float) -> None:
+        """The bucket after `seconds` of waiting (it leaks back at the restore rate)."""
+        if self.available is not None and self.restore_rate:
+            self.available += seconds * self.restore_rate
+            if self.maximum is not None:
+                self.available = min(self.available, self.maximum)
+
     def seconds_until(self, needed: float) -> float:
         """How long until the bucket holds `needed` points (0 when it already does or is unknown)."""
         if self.available is None or not self.restore_rate:
@@ -129,6 +136,7 @@ class ShopifyClient:
                 retry_after=dt.timedelta(seconds=math.ceil(seconds)),
             )
         self._sleep(seconds)
+        self.bucket.refilled(seconds)
 
     def execute(self, query: str, variables: dict | None = None) -> dict[str, Any]:
         """The `data` of one GraphQL call; raises ShopifyError when Shopify refused or stayed away."""
