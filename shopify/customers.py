@@ -86,3 +86,22 @@ def customer_import(*, shop: Shop, shopify_customer_id: str, client: ShopifyClie
     changes = {"external_id": shopify_id}
     changes.update({k: v for k, v in names.items() if v and not getattr(customer, k)})
     return customer_update(customer=customer, actor=ACTOR, **changes)
+
+
+def import_for_vendor_api(shop: Shop, shopify_customer_id: str) -> Customer:
+    """`POST /vendor/customer-relationship/import`: Shopify trouble is a clear error, never a 500."""
+    from rest_framework.exceptions import APIException
+
+    from shopify.client import ShopifyError
+    from shopify.connection import shop_client
+
+    if not legacy_id(shopify_customer_id).isdigit():
+        raise DomainError(
+            "not_found", f"'{shopify_customer_id}' is not a Shopify customer id.", field="shopifyCustomerId"
+        )
+    try:
+        return customer_import(shop=shop, shopify_customer_id=shopify_customer_id, client=shop_client(shop))
+    except ShopifyError as exc:
+        error = APIException(f"Shopify: {exc.message}")
+        error.status_code = 503 if exc.retryable else 502
+        raise error from exc

@@ -9,6 +9,9 @@
   that way and the store connection forgets its keys.
 """
 
+import json
+
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
@@ -40,7 +43,7 @@ def customer_export(customer: Customer) -> dict:
             for row in queryset.values(*fields)
         ]
 
-    return {
+    export = {
         "customer": rows(
             Customer.objects.filter(pk=customer.pk),
             "id",
@@ -74,6 +77,8 @@ def customer_export(customer: Customer) -> dict:
             )
         ],
     }
+    # Dates and amounts as text, the way they are stored in JSON everywhere else.
+    return json.loads(json.dumps(export, cls=DjangoJSONEncoder))
 
 
 @transaction.atomic

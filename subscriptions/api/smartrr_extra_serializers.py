@@ -236,3 +236,7 @@ class PurchasableUpdateInput(StrictSerializer):
                 {"price": ["Give at least one change: title, price, isAvailable, isArchived or inventory."]}
             )
         return attrs
+
+
+class CustomerImportSerializer(serializers.Serializer):
+    shopifyCustomerId = serializers.CharField(help_text="The Shopify customer id (number or gid).")
