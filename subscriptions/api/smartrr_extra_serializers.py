@@ -238,5 +238,10 @@ class PurchasableUpdateInput(StrictSerializer):
         return attrs
 
 
-class CustomerImportSerializer(serializers.Serializer):
-    shopifyCustomerId = serializers.CharField(help_text="The Shopify customer id (number or gid).")
+class CustomerImportSerializer(StrictSerializer):
+    shopifyCustomerId = serializers.CharField(  # noqa: N815 - Smartrr's field name
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        help_text="The Shopify customer id (number or gid); required when the shop has a store connected.",
+    )

@@ -194,8 +194,7 @@ class CustomerImportView(VendorView):
     def post(self, request):
         from subscriptions.external import customer_importer
 
-        body = request.data if isinstance(request.data, dict) else {}
-        shopify_id = str(body.get("shopifyCustomerId") or body.get("customerShopifyId") or "").strip()
+        shopify_id = str(self.parse(x.CustomerImportSerializer).get("shopifyCustomerId") or "").strip()
         importer = customer_importer()
         if importer is None or not importer.connected(self.shop):
             raise NotSupported(
