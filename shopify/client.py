@@ -112,11 +112,21 @@ def _codes(errors) -> set[str]:
 
 
 class ShopifyClient:
-    def __init__(self, shop_domain: str, access_token: str, *, sleep: Callable[[float], None] | None = None):
+    def __init__(
+        self,
+        shop_domain: str,
+        access_token: str,
+        *,
+        sleep: Callable[[float], None] | None = None,
+        max_attempts: int = MAX_ATTEMPTS,
+        max_sleep: float = MAX_SLEEP_SECONDS,
+    ):
         self.shop_domain = shop_domain
         self.access_token = access_token
         self.bucket = Bucket()
         self._sleep = sleep or time.sleep
+        self.max_attempts = max_attempts
+        self.max_sleep = max_sleep
 
     # -- the wire -------------------------------------------------------------------------
     def _headers(self) -> dict[str, str]:
@@ -129,7 +139,7 @@ class ShopifyClient:
     def _wait(self, seconds: float, reason: str) -> None:
         if seconds <= 0:
             return
-        if seconds > MAX_SLEEP_SECONDS:
+        if seconds > self.max_sleep:
             raise ShopifyError(
                 f"Shopify asks us to wait {seconds:.0f} s ({reason})",
                 kind="throttled",
@@ -142,7 +152,7 @@ class ShopifyClient:
         """The `data` of one GraphQL call; raises ShopifyError when Shopify refused or stayed away."""
         body = partner_http.json_body({"query": query, "variables": variables or {}})
         last: ShopifyError | None = None
-        for attempt in range(MAX_ATTEMPTS):
+        for attempt in range(self.max_attempts):
             # Cost-based throttling: do not send what the bucket cannot pay for yet.
             self._wait(self.bucket.seconds_until(self.bucket.last_cost), "query budget low")
             result = partner_http.request(
@@ -187,7 +197,7 @@ class ShopifyClient:
                         last = ShopifyError(f"THROTTLED: {_error_text(errors)}", kind="throttled", status=200)
                     else:
                         raise ShopifyError(_error_text(errors) or "Shopify refused the call", kind="refused")
-            if attempt + 1 < MAX_ATTEMPTS:
+            if attempt + 1 < self.max_attempts:
                 self._wait(backoff, last.message)
         last.retry_after = last.retry_after or dt.timedelta(seconds=60)
         raise last

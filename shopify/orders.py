@@ -27,6 +27,8 @@ from webhooks.http import HttpResult
 from webhooks.models import Delivery, OutboxEvent
 
 EVENT = "subscription.transaction_succeeded"
+ORDER_ATTEMPTS = 2
+ORDER_MAX_SLEEP = 5.0
 
 ORDER_CREATE = """
 mutation orderCreate($order: OrderCreateOrderInput!, $options: OrderCreateOptionsInput) {
@@ -195,7 +197,10 @@ def send(integration: Integration, event: OutboxEvent, delivery: Delivery) -> Ht
     if order is None:
         return _result(422, f"no order {order_id} in this shop", error=f"no order {order_id}")
     try:
-        order = order_export(order=order, client=client_for(integration))
+        # Short waits only: the delivery's lease (WEBHOOKS_DELIVERY_LEASE_SECONDS) must outlast the
+        # whole send, or another worker could take it over; longer waits go back to the engine.
+        client = client_for(integration, max_attempts=ORDER_ATTEMPTS, max_sleep=ORDER_MAX_SLEEP)
+        order = order_export(order=order, client=client)
     except ShopifyError as exc:
         status = (
             exc.status if exc.kind in ("auth", "unavailable") and exc.status else STATUS_BY_KIND.get(exc.kind)

@@ -33,7 +33,9 @@ def test_connecting_a_store_imports_its_catalogue(shop, mocked, sleeps, django_c
     assert CatalogueImport.objects.get(shop=shop).state == CatalogueImport.State.DONE
 
 
-def test_import_now_runs_an_import_and_the_log_shows_it(store, shop, staff, mocked, sleeps, django_capture_on_commit_callbacks):
+def test_import_now_runs_an_import_and_the_log_shows_it(
+    store, shop, staff, mocked, sleeps, django_capture_on_commit_callbacks
+):
     mocked.post(URL, json=page([product_node(1, "House Blend", [variant_node(11, sku="HB-250")])]))
     response = staff.post(f"{IMPORTS}start/", follow=True)
     assert "import has started" in response.content.decode()

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from integrations.models import Integration
@@ -17,7 +18,7 @@ from shopify.orders import ORDER_BY_TAG, ORDER_CREATE
 from subscriptions.models import Customer, Order, PaymentAttempt
 from subscriptions.services import billing
 from tests import factories as f
-from tests.shopify.conftest import THROTTLED, URL, answer, sent
+from tests.shopify.conftest import THROTTLED, URL, answer, cost, sent
 from webhooks import engine
 from webhooks.models import Delivery
 
@@ -348,3 +349,20 @@ def test_another_shops_renewal_never_reaches_this_store(
         billing.shop_run_billing(shop=other.shop, run_date=RUN)
     assert Order.objects.get(shop=other.shop).status == Order.Status.PAID
     assert len(mocked.calls) == 0
+
+
+def test_a_long_throttle_goes_back_to_the_engine_with_shopifys_wait(
+    store, shop, sub, mocked, sleeps, django_capture_on_commit_callbacks
+):
+    slow = {**THROTTLED, "extensions": cost(requested=1000, available=0.0, rate=50.0)}  # 20 s to refill
+    mocked.post(URL, json=NO_ORDER)
+    mocked.post(URL, json=slow)
+    before = timezone.now()
+    order = _run_billing(shop, django_capture_on_commit_callbacks)
+
+    delivery = _delivery()
+    assert delivery.status == Delivery.Status.PENDING
+    assert delivery.last_status_code == 429
+    assert delivery.next_attempt_at >= before + dt.timedelta(seconds=20)
+    assert sleeps == []  # not slept through in the worker
+    assert order.external_id == ""
