@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "subscriptions",
     "loyalty",
     "integrations",
+    "shopify",
     "portal",
     "portal.checkout",
     "notifications",
@@ -254,6 +255,9 @@ KLAVIYO_TEST_PROFILE_EMAIL = env("KLAVIYO_TEST_PROFILE_EMAIL", default="subscrip
 # the app's client secret, which signs the action calls Flow makes to /hooks/shopify-flow/actions/.
 SHOPIFY_API_VERSION = env("SHOPIFY_API_VERSION", default="2025-01")
 SHOPIFY_FLOW_APP_SECRET = env("SHOPIFY_FLOW_APP_SECRET", default="")
+# The API secret of the Shopify app that signs the store's webhooks (X-Shopify-Hmac-Sha256), when
+# one app serves every shop; a shop's own custom app secret can be saved with its connection instead.
+SHOPIFY_APP_SECRET = env("SHOPIFY_APP_SECRET", default="")
 
 # Attentive OAuth: the app's install page (its production host is unverified: kept here so it can
 # be corrected without code), the app's client id and secret, and the scopes the install asks for.

@@ -36,6 +36,7 @@ urlpatterns = [
     path("vendor/", include(vendor_patterns)),
     # Twilio SMS replies (the notifications app's SMS provider), beside the integrations' hooks.
     path("hooks/twilio/<str:token>/", twilio_inbound, name="twilio-inbound"),
+    path("hooks/shopify/", include("shopify.urls")),
     path("hooks/", include("integrations.urls")),
     path("notifications/", include("notifications.urls")),
     path("account/", include("portal.urls")),

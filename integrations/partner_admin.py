@@ -57,11 +57,12 @@ class ConnectForm(forms.Form):
         saved = (integration.credentials or {}) if integration is not None else {}
         labels = partner.extra.get("credential_labels", {})
         helps = partner.extra.get("credential_help", {})
+        optional = partner.extra.get("optional_credentials", ())
         for name in partner.credential_fields:
             has_saved = bool(saved.get(name))
             self.fields[name] = forms.CharField(
                 label=labels.get(name, name.replace("_", " ").capitalize()),
-                required=not has_saved,
+                required=not has_saved and name not in optional,
                 strip=True,
                 widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
                 help_text=SAVED_HELP if has_saved else helps.get(name, ""),

@@ -151,8 +151,9 @@ def integration_connect(
         raise DomainError(
             "unknown_partner", f"Unknown integration '{partner_key}'.", field="partner"
         ) from exc
+    optional = adapter.extra.get("optional_credentials", ())
     for name in adapter.credential_fields:
-        if not str(credentials.get(name) or "").strip():
+        if name not in optional and not str(credentials.get(name) or "").strip():
             raise DomainError("required", f"{adapter.name} needs its {name.replace('_', ' ')}.", field=name)
     integration = Integration.objects.select_for_update().filter(shop=shop, partner=partner_key).first()
     if integration is None:

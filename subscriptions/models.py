@@ -230,6 +230,8 @@ class Variant(models.Model):
     archived = models.BooleanField(default=False)
     inventory = models.IntegerField(null=True, blank=True, help_text="Leave empty when stock is not tracked.")
     external_id = models.CharField(max_length=64, blank=True)
+    # Shopify's inventory item of this variant: `inventory_levels/update` webhooks name only that.
+    shopify_inventory_item_id = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["product__title", "title"]
@@ -511,7 +513,12 @@ class Order(models.Model):
     total = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
     shipping_address = models.JSONField(default=dict, blank=True)
     is_gift = models.BooleanField(default=False)
-    external_id = models.CharField(max_length=64, blank=True)
+    external_id = models.CharField(
+        max_length=64, blank=True, help_text="Shopify order id, once created there."
+    )
+    shopify_order_name = models.CharField(
+        max_length=64, blank=True, help_text="The order's name in Shopify, for example #1001."
+    )
     created_at = models.DateTimeField(default=timezone.now)
     paid_at = models.DateTimeField(null=True, blank=True)
     # Dunning: which attempt comes next and when (shop-local date); empty when nothing is scheduled.

@@ -77,10 +77,34 @@ def _headers(access_token: str) -> dict[str, str]:
     }
 
 
+STORE_PARTNER = "shopify"
+
+
+def store_credentials(integration: Integration) -> dict:
+    """The domain and token Flow calls with: its own when entered, else those of the shop's Shopify
+    store connection (one connection serves the catalogue, orders and Flow)."""
+    own = integration.credentials or {}
+    if own.get("shop_domain") and own.get("access_token"):
+        return own
+    store = (
+        Integration.objects.filter(
+            shop_id=integration.shop_id,
+            partner=STORE_PARTNER,
+            state__in=(Integration.State.CONNECTED, Integration.State.NEEDS_ATTENTION),
+        )
+        .only("credentials")
+        .first()
+    )
+    creds = (store.credentials or {}) if store is not None else {}
+    return {"shop_domain": creds.get("shop_domain", ""), "access_token": creds.get("access_token", "")}
+
+
 def _post(integration: Integration, body: dict) -> HttpResult:
     """One GraphQL call through the platform's hardened `requests` session; network trouble is
     reported in the result, never raised."""
-    creds = integration.credentials
+    creds = store_credentials(integration)
+    if not creds.get("shop_domain") or not creds.get("access_token"):
+        return HttpResult(401, "", {}, 0, "no Shopify store connection to call Flow with")
     started = time.perf_counter()
     try:
         response = http.session().post(
@@ -164,9 +188,23 @@ def clean_shop_domain(value: str) -> str:
 
 
 def connect(integration: Integration) -> None:
-    """Ask Shopify for the shop's name with the token: proves domain and token belong together."""
-    domain = clean_shop_domain(integration.credentials.get("shop_domain", ""))
-    integration.credentials = {**integration.credentials, "shop_domain": domain}
+    """Ask Shopify for the shop's name with the token: proves domain and token belong together.
+    Without a domain and token of its own, Flow uses the shop's Shopify store connection."""
+    own = integration.credentials or {}
+    if not own.get("shop_domain") and not own.get("access_token"):
+        borrowed = store_credentials(integration)
+        if not borrowed.get("shop_domain"):
+            raise PartnerError(
+                "connect your Shopify store first (Integrations > Shopify), or enter the shop domain "
+                "and access token here",
+                field="shop_domain",
+            )
+        domain = borrowed["shop_domain"]
+    else:
+        domain = clean_shop_domain(own.get("shop_domain", ""))
+        if not own.get("access_token"):
+            raise PartnerError("enter the access token too", field="access_token")
+        integration.credentials = {**own, "shop_domain": domain}
     result = _post(integration, {"query": SHOP_QUERY})
     if result.status_code is None:
         raise PartnerError(f"could not reach {domain} ({result.error})", field="shop_domain")
@@ -332,6 +370,14 @@ register_partner(
             "Subscription events as Shopify Flow triggers, and Flow actions that skip the next order "
             "or pause a subscription. Needs Shopify's Advanced or Plus plan and the Flow app."
         ),
-        extra={"actions": {"skip-next-order": "Skip next order", "pause-subscription": "Pause subscription"}},
+        extra={
+            "actions": {"skip-next-order": "Skip next order", "pause-subscription": "Pause subscription"},
+            # Empty: use the Shopify store connection's domain and token.
+            "optional_credentials": ("shop_domain", "access_token"),
+            "credential_help": {
+                "shop_domain": "Leave empty to use your Shopify store connection.",
+                "access_token": "Leave empty to use your Shopify store connection.",
+            },
+        },
     )
 )

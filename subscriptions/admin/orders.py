@@ -73,11 +73,19 @@ class OrderAdmin(ReadOnlyAdminMixin, ConsoleModelAdmin):
         "total",
         "currency",
         "is_gift",
+        "shopify_order_name",
     )
     list_display_links = ("id",)
     list_select_related = ("customer", "subscription")
     list_filter = ("status", PaymentFailedFilter, "is_gift", ("billing_date", DateRangeFilter))
-    search_fields = ("id__exact", "customer__email", "customer__last_name", "lines__sku", "external_id")
+    search_fields = (
+        "id__exact",
+        "customer__email",
+        "customer__last_name",
+        "lines__sku",
+        "external_id",
+        "shopify_order_name",
+    )
     ordering = ("-created_at", "-id")
     inlines = (OrderLineInline, PaymentAttemptInline)
     actions = ("retry_payment_now",)

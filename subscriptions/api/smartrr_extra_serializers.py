@@ -27,6 +27,7 @@ class OrderLineSerializer(serializers.Serializer):
 class OrderSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     shopifyId = serializers.CharField(source="external_id")
+    shopifyOrderName = serializers.CharField(source="shopify_order_name")
     custRelId = serializers.IntegerField(source="customer_id")
     purchaseStateId = serializers.IntegerField(source="subscription_id", allow_null=True)
     orderStatus = serializers.SerializerMethodField()
@@ -235,3 +236,12 @@ class PurchasableUpdateInput(StrictSerializer):
                 {"price": ["Give at least one change: title, price, isAvailable, isArchived or inventory."]}
             )
         return attrs
+
+
+class CustomerImportSerializer(StrictSerializer):
+    shopifyCustomerId = serializers.CharField(  # noqa: N815 - Smartrr's field name
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        help_text="The Shopify customer id (number or gid); required when the shop has a store connected.",
+    )

@@ -180,18 +180,31 @@ class CustomerPaymentMethodsView(VendorView):
 @extend_schema(
     tags=["Customers"],
     summary="Import Customer Relationship from Shopify Customer",
-    description="Not supported: customers are created in this platform, not imported from a Shopify store.",
-    request=None,
-    responses=NOT_SUPPORTED,
+    description=(
+        'Body `{"shopifyCustomerId": "<Shopify customer id>"}`. The customer is read from the shop\'s '
+        "connected Shopify store and matched by Shopify id, then by email (never duplicated), or "
+        "created. A shop without a connected store answers 422 not_supported."
+    ),
+    request=x.CustomerImportSerializer,
+    responses={200: CustRelSerializer, **NOT_SUPPORTED},
 )
 class CustomerImportView(VendorView):
     resource = "customers"
 
     def post(self, request):
-        raise NotSupported(
-            "This shop is not connected to a Shopify store, so there is no Shopify customer to import; "
-            "customers are created here when they subscribe."
-        )
+        from subscriptions.external import customer_importer
+
+        shopify_id = str(self.parse(x.CustomerImportSerializer).get("shopifyCustomerId") or "").strip()
+        importer = customer_importer()
+        if importer is None or not importer.connected(self.shop):
+            raise NotSupported(
+                "This shop is not connected to a Shopify store, so there is no Shopify customer to import; "
+                "customers are created here when they subscribe."
+            )
+        if not shopify_id:
+            raise exceptions.ValidationError({"shopifyCustomerId": ["The Shopify customer id is required."]})
+        customer = importer.import_customer(self.shop, shopify_id)
+        return Response(CustRelSerializer(customer).data)
 
 
 @extend_schema(

@@ -24,7 +24,10 @@ class OrderLineOut(serializers.Serializer):
 
 class OrderOut(serializers.Serializer):
     id = serializers.IntegerField()
-    external_id = serializers.CharField()
+    external_id = serializers.CharField(
+        help_text="The Shopify order id, once the order was created in Shopify."
+    )
+    shopify_order_name = serializers.CharField(help_text="The order's name in Shopify, for example #1001.")
     customer_id = serializers.IntegerField()
     subscription_id = serializers.IntegerField(allow_null=True)
     billing_date = serializers.DateField(allow_null=True)
