@@ -41,6 +41,13 @@ BLUEPRINT_PERMISSIONS = {
 }
 
 
+def _oauth_start(partner: Partner) -> str | None:
+    """The URL name of the partner's OAuth install, when it connects that way (maybe only when its
+    app is configured: then `extra["oauth_start"]` is a callable)."""
+    start = partner.extra.get("oauth_start")
+    return start() if callable(start) else start
+
+
 def _event_choices(partner: Partner) -> list[tuple[str, str]]:
     known = event_types()
     return [
@@ -183,7 +190,7 @@ class IntegrationAdmin(ShopScopedAdmin, admin.ModelAdmin):
 
     def _connect_url(self, request, partner: Partner) -> str:
         """Our connect form, or the partner's OAuth install (`extra["oauth_start"]`, a URL name)."""
-        oauth_start = partner.extra.get("oauth_start")
+        oauth_start = _oauth_start(partner)
         if oauth_start:
             return self._with_shop(request, reverse(oauth_start))
         return self._url(request, "connect", partner.key)
@@ -286,7 +293,7 @@ class IntegrationAdmin(ShopScopedAdmin, admin.ModelAdmin):
         self._check_change(request)
         shop = self._require_shop(request)
         partner = self._partner(partner_key)
-        if partner.extra.get("oauth_start"):
+        if _oauth_start(partner):
             return HttpResponseRedirect(self._connect_url(request, partner))
         integration = self._integration(shop, partner_key)
         live = integration is not None and integration.state != Integration.State.DISCONNECTED

@@ -151,13 +151,16 @@ def integration_connect(
         raise DomainError(
             "unknown_partner", f"Unknown integration '{partner_key}'.", field="partner"
         ) from exc
-    for name in adapter.credential_fields:
+    # A partner signed in with OAuth has a token instead of the keys its form asks for.
+    alternative = adapter.extra.get("alternative_credentials", ())
+    signed_in = any(str(credentials.get(n) or "").strip() for n in alternative)
+    for name in () if signed_in else adapter.credential_fields:
         if not str(credentials.get(name) or "").strip():
             raise DomainError("required", f"{adapter.name} needs its {name.replace('_', ' ')}.", field=name)
     integration = Integration.objects.select_for_update().filter(shop=shop, partner=partner_key).first()
     if integration is None:
         integration = Integration(shop=shop, partner=partner_key)
-    integration.credentials = {k: str(v).strip() for k, v in credentials.items()}
+    integration.credentials = {k: v.strip() if isinstance(v, str) else v for k, v in credentials.items()}
     integration.config = {**(integration.config or {}), **(config or {})}
     integration.events = _clean_events(
         partner_key, events if events is not None else (integration.events or None)

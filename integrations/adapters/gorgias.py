@@ -56,11 +56,31 @@ def api_base(integration: Integration) -> str:
     return f"https://{clean_domain(integration.config.get('domain', ''))}.gorgias.com/api"
 
 
+REFRESH_MARGIN_SECONDS = 120
+
+
+def _fresh_access_token(integration: Integration) -> str:
+    """The OAuth access token, refreshed first when it expires within two minutes (they last 24 h;
+    the `offline` scope gives the refresh token). The new tokens are saved, encrypted."""
+    creds = integration.credentials
+    expires_at = int(creds.get("expires_at") or 0)
+    if creds.get("refresh_token") and expires_at and expires_at - REFRESH_MARGIN_SECONDS <= time.time():
+        fresh = token_request(
+            domain=integration.config.get("domain", ""),
+            form=(("grant_type", "refresh_token"), ("refresh_token", creds["refresh_token"])),
+        )
+        fresh["refresh_token"] = fresh["refresh_token"] or creds["refresh_token"]
+        integration.credentials = {**creds, **fresh}
+        if integration.pk:
+            Integration.objects.filter(pk=integration.pk).update(credentials=integration.credentials)
+    return integration.credentials["access_token"]
+
+
 def _headers(integration: Integration) -> dict[str, str]:
     """Basic auth with the agent's email and REST API key, or the OAuth access token."""
     creds = integration.credentials or {}
     if creds.get("access_token"):
-        auth = f"Bearer {creds['access_token']}"
+        auth = f"Bearer {_fresh_access_token(integration)}"
     else:
         pair = f"{integration.config.get('email', '')}:{creds.get('api_key', '')}".encode()
         auth = "Basic " + base64.b64encode(pair).decode()
@@ -325,18 +345,11 @@ def authorize_url(*, domain: str, redirect_uri: str, state: str) -> str:
     return f"https://{clean_domain(domain)}.gorgias.com/oauth/authorize?{query}"
 
 
-def code_exchange(*, domain: str, code: str, redirect_uri: str) -> dict:
-    """Authorization code -> {access_token, refresh_token, expires_in} (form-encoded, client
-    credentials in Basic auth as OAuth 2 prefers)."""
+def token_request(*, domain: str, form: tuple[tuple[str, str], ...]) -> dict:
+    """`POST /oauth/token` (form-encoded, the app's client id and secret in Basic auth) ->
+    {access_token, refresh_token, expires_at}."""
     pair = f"{settings.GORGIAS_CLIENT_ID}:{settings.GORGIAS_CLIENT_SECRET}".encode()
-    body = "&".join(
-        f"{name}={quote(value, safe='')}"
-        for name, value in (
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("redirect_uri", redirect_uri),
-        )
-    ).encode()
+    body = "&".join(f"{name}={quote(value, safe='')}" for name, value in form).encode()
     result = request(
         "POST",
         f"https://{clean_domain(domain)}.gorgias.com/oauth/token",
@@ -353,8 +366,15 @@ def code_exchange(*, domain: str, code: str, redirect_uri: str) -> dict:
     return {
         "access_token": str(answer["access_token"]),
         "refresh_token": str(answer.get("refresh_token") or ""),
-        "expires_at": int(time.time()) + int(answer.get("expires_in") or 0),
+        "expires_at": int(time.time()) + int(answer.get("expires_in") or 24 * 3600),
     }
+
+
+def code_exchange(*, domain: str, code: str, redirect_uri: str) -> dict:
+    return token_request(
+        domain=domain,
+        form=(("grant_type", "authorization_code"), ("code", code), ("redirect_uri", redirect_uri)),
+    )
 
 
 # ---------------------------------------------------------------- the partner
@@ -402,6 +422,9 @@ register_partner(
             },
             "submit": "Connect and create widget",
             "setup": "integrations.gorgias.gorgias_widget_setup",
+            # With a Gorgias app configured, Connect signs in with Gorgias (OAuth) instead.
+            "oauth_start": lambda: "hooks:gorgias-oauth-start" if oauth_configured() else None,
+            "alternative_credentials": ("access_token",),
         },
     )
 )
