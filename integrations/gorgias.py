@@ -91,6 +91,14 @@ def gorgias_widget_setup(integration: Integration) -> str:
     )
 
 
+def gorgias_disconnected(integration: Integration) -> None:
+    """Disconnecting revokes the widget's key: its buttons and lookup stop working at once (the
+    widget itself stays in Gorgias until removed there, showing nothing)."""
+    _revoke((integration.config or {}).get("api_key_id"))
+    integration.config = {k: v for k, v in (integration.config or {}).items() if k != "api_key_id"}
+    Integration.objects.filter(pk=integration.pk).update(config=integration.config)
+
+
 # ---------------------------------------------------------------- ticket notes
 
 

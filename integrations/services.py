@@ -4,6 +4,7 @@ import datetime as dt
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from integrations.models import RESOURCES, Access, ApiKey
 from subscriptions.errors import DomainError
@@ -194,8 +195,15 @@ def integration_set_events(*, integration, events: list[str]):
 
 @transaction.atomic
 def integration_disconnect(*, integration):
-    """Forget the credentials; deliveries already made stay in the log."""
+    """Forget the credentials; deliveries already made stay in the log. A partner may undo what
+    it set up here (Gorgias: the widget's API key is revoked, so its buttons stop working)."""
     from integrations.models import Integration
+    from integrations.partners import partners
+
+    adapter = partners().get(integration.partner)
+    hook = adapter.extra.get("on_disconnect") if adapter is not None else None
+    if hook:
+        import_string(hook)(integration)
 
     integration.state = Integration.State.DISCONNECTED
     integration.credentials = {}

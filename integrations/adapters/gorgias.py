@@ -422,6 +422,7 @@ register_partner(
             },
             "submit": "Connect and create widget",
             "setup": "integrations.gorgias.gorgias_widget_setup",
+            "on_disconnect": "integrations.gorgias.gorgias_disconnected",
             # With a Gorgias app configured, Connect signs in with Gorgias (OAuth) instead.
             "oauth_start": lambda: "hooks:gorgias-oauth-start" if oauth_configured() else None,
             "alternative_credentials": ("access_token",),

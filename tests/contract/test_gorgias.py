@@ -491,3 +491,54 @@ def test_another_shops_subscription_is_a_404_for_the_gorgias_key(connected, wire
     )
     assert response.status_code == 404
     assert _notes(wire) == []
+
+
+def test_disconnecting_revokes_the_widgets_key(connected, wire, subscriber, commits):
+    from integrations.services import integration_disconnect
+
+    customer, _ = subscriber
+    _set_up(connected, wire)
+    sidebar = GorgiasSidebar(wire, ticket_id=TICKET, email=customer.email, commits=commits)
+    sidebar.pull()
+    integration_disconnect(integration=Integration.objects.get(pk=connected.pk))
+    assert sidebar.click("Pause").status_code == 401
+    assert not [
+        k for k in ApiKey.objects.filter(shop=connected.shop, application_nickname="Gorgias") if k.is_usable
+    ]
+
+
+def test_events_of_a_gorgias_change_carry_the_gorgias_actor(connected, wire, subscriber, commits):
+    from webhooks.models import OutboxEvent
+
+    customer, recent = subscriber
+    _set_up(connected, wire)
+    wire.post(f"{API}/tickets/{TICKET}/messages", json={"id": 1}, status=201)
+    sidebar = GorgiasSidebar(wire, ticket_id=TICKET, email=customer.email, commits=commits)
+    sidebar.pull()
+    sidebar.click("Pause")
+    event = OutboxEvent.objects.get(type="subscription.paused")
+    assert event.actor == "integration:gorgias"
+    assert event.payload["actor"] == "integration:gorgias"
+
+
+def test_the_retry_waits_as_long_as_gorgias_asks(connected, wire, subscriber, monkeypatch):
+    from integrations.tasks import gorgias_ticket_note_task
+
+    customer, recent = subscriber
+    entry = f.ActivityLogFactory(shop=connected.shop, subscription=recent, description="Paused")
+    wire.post(
+        f"{API}/tickets/{TICKET}/messages",
+        json={"error": "slow down"},
+        status=429,
+        headers={"Retry-after": "17"},
+    )
+    asked = {}
+
+    def retry(*, exc, countdown):
+        asked.update(countdown=countdown, exc=exc)
+        return RuntimeError("retry scheduled")
+
+    monkeypatch.setattr(gorgias_ticket_note_task, "retry", retry)
+    with pytest.raises(RuntimeError):
+        gorgias_ticket_note_task.run(connected.shop_id, TICKET, [entry.pk])
+    assert asked["countdown"] == 17
