@@ -138,14 +138,14 @@ class GorgiasTicketNoteMiddleware:
         ticket = next((request.GET[p] for p in self.PARAMS if request.GET.get(p)), None)
         if ticket is None:
             return self.get_response(request)
+        raw = raw_key_from(request)
+        api_key = api_key_authenticate(raw) if raw else None
+        if api_key is None or not api_key.integration_name:
+            return self.get_response(request)  # other callers' ticket ids mean nothing here
         if not ticket.isdigit():
             return _problem(
                 400, "Invalid request", "ticketId: must be a Gorgias ticket id (digits).", "validation_error"
             )
-        raw = raw_key_from(request)
-        api_key = api_key_authenticate(raw) if raw else None
-        if api_key is None or not api_key.integration_name:
-            return self.get_response(request)
         from subscriptions.models import ActivityLog
 
         before = (
