@@ -8,6 +8,12 @@ PORT="${PORT:-8000}"
 PY=.venv/bin/python
 CELERY=.venv/bin/celery
 
+# Emails (customer notifications, portal sign-in links) are written as files to the development
+# outbox unless EMAIL_BACKEND says otherwise (SMTP in production: see README).
+export EMAIL_BACKEND="${EMAIL_BACKEND:-django.core.mail.backends.filebased.EmailBackend}"
+export EMAIL_FILE_PATH="${EMAIL_FILE_PATH:-$PWD/var/mail}"
+mkdir -p "$EMAIL_FILE_PATH"
+
 manage() { "$PY" manage.py "$@"; }
 has_command() { manage help "$1" >/dev/null 2>&1; }
 
@@ -65,6 +71,7 @@ cat <<BANNER
 ==============================================================
  Merchant console : http://127.0.0.1:${PORT}/admin/
  Health           : http://127.0.0.1:${PORT}/healthz
+ Email outbox     : ${EMAIL_FILE_PATH}  (one .log file per sent batch; EMAIL_BACKEND=${EMAIL_BACKEND##*.backends.})
  Demo logins      : admin / admin  (superuser)
                     staff@demo-shop.example / demo  (staff of the demo shop)
                     staff@other-shop.example / demo  (staff of a second shop)

@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "loyalty",
     "integrations",
     "portal",
+    "notifications",
+    "migration",
 ]
 
 MIDDLEWARE = [
@@ -136,13 +138,18 @@ FIELD_ENCRYPTION_KEYS = (
     else env.list("FIELD_ENCRYPTION_KEYS", default=["q3pD9Zx8mCw4b0t6mS3kYjH3yT7b4Yv1fQ2xJ5nE8aU="])
 )
 
-# Email
+# Email: SMTP in production (EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend), the
+# console by default; `make run` writes each email as a file under var/mail (the development
+# outbox): EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend, EMAIL_FILE_PATH.
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 EMAIL_HOST = env("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="subscriptions@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -229,6 +236,9 @@ STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 # With both keys set, the portal's "Update payment method" uses Stripe Elements (a SetupIntent).
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
 WEBHOOKS_ALLOW_PRIVATE_URLS = env.bool("WEBHOOKS_ALLOW_PRIVATE_URLS", default=False)
+
+# Recharge migration source (Integrations > Migrations); tests point it at a local fake server.
+RECHARGE_API_URL = env("RECHARGE_API_URL", default="https://api.rechargeapps.com")
 WEBHOOKS_TIMEOUT_SECONDS = env.float("WEBHOOKS_TIMEOUT_SECONDS", default=10.0)
 WEBHOOKS_RETENTION_DAYS = env.int("WEBHOOKS_RETENTION_DAYS", default=30)
 # How long a worker holds a delivery it is sending; after that the sweep hands it to another worker.

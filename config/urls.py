@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.health import healthz
+from notifications.views import twilio_inbound
 
 admin.site.site_header = "Subscriptions — merchant console"
 admin.site.site_title = "Merchant console"
@@ -33,6 +34,9 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("vendor/", include(vendor_patterns)),
+    # Twilio SMS replies (the notifications app's SMS provider), beside the integrations' hooks.
+    path("hooks/twilio/<str:token>/", twilio_inbound, name="twilio-inbound"),
     path("hooks/", include("integrations.urls")),
+    path("notifications/", include("notifications.urls")),
     path("account/", include("portal.urls")),
 ]

@@ -260,6 +260,10 @@ class IntegrationAdmin(ShopScopedAdmin, admin.ModelAdmin):
                     else None,
                     "event_choices": _event_choices(partner),
                     "event_count": len(integration.events or []) if live else 0,
+                    # Where the partner posts replies, when the merchant must paste it there (Twilio).
+                    "inbound_url": partner.extra["inbound_url"](integration)
+                    if live and "inbound_url" in partner.extra
+                    else "",
                 }
             )
         blueprint_keys = ApiKey.objects.filter(

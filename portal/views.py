@@ -168,10 +168,7 @@ def orders(request: HttpRequest, customer: Customer) -> HttpResponse:
     )
 
 
-@require_GET
-@customer_required
-def subscription_page(request: HttpRequest, customer: Customer, pk: int) -> HttpResponse:
-    sub = selectors.portal_subscription_get(customer=customer, subscription_id=pk)
+def _subscription_page(request: HttpRequest, customer: Customer, sub: Subscription, *, status=200, **forms_):
     return render(
         request,
         "portal/subscription.html",
@@ -192,11 +189,21 @@ def subscription_page(request: HttpRequest, customer: Customer, pk: int) -> Http
                 initial=sub.shipping_address.as_dict() if sub.shipping_address else None
             ),
             "card_form": forms.CardForm(),
+            "discount_form": forms.DiscountForm(),
             "stripe_publishable_key": (
                 settings.STRIPE_PUBLISHABLE_KEY if portal_services.stripe_configured() else ""
             ),
+            **forms_,
         },
+        status=status,
     )
+
+
+@require_GET
+@customer_required
+def subscription_page(request: HttpRequest, customer: Customer, pk: int) -> HttpResponse:
+    sub = selectors.portal_subscription_get(customer=customer, subscription_id=pk)
+    return _subscription_page(request, customer, sub)
 
 
 @require_GET
@@ -449,15 +456,35 @@ def subscription_action(request: HttpRequest, customer: Customer, pk: int, actio
     sub = selectors.portal_subscription_get(customer=customer, subscription_id=pk)
     try:
         text = handler(request, sub, Actor.customer(customer.email))
-    except InvalidInput as exc:
-        for errors in exc.form.errors.values():
-            for error in errors:
-                messages.error(request, error)
-    except DomainError as exc:
-        messages.error(request, exc.message)
+    except (InvalidInput, DomainError) as exc:
+        if action in INLINE_ERRORS:
+            return _page_with_field_error(request, customer, sub, action, exc)
+        _report(request, exc)
     else:
         _confirm(request, sub, text)
     return redirect("portal:subscription", pk=sub.pk)
+
+
+# Actions whose errors are shown next to their field on the page, with what was typed kept.
+INLINE_ERRORS = {"discount": ("discount_form", forms.DiscountForm)}
+
+
+def _page_with_field_error(request, customer, sub, action: str, exc: Exception) -> HttpResponse:
+    name, form_class = INLINE_ERRORS[action]
+    form = exc.form if isinstance(exc, InvalidInput) else form_class(request.POST)
+    if isinstance(exc, DomainError):
+        form.is_valid()
+        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+    return _subscription_page(request, customer, sub, status=400, **{name: form})
+
+
+def _report(request, exc: Exception) -> None:
+    if isinstance(exc, InvalidInput):
+        for errors in exc.form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    else:
+        messages.error(request, exc.message)
 
 
 def retention_offer(sub: Subscription, reason: str) -> dict | None:

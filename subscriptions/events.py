@@ -116,14 +116,15 @@ def _format_date(shop, date: dt.date | None) -> str:
     return date.strftime(shop.date_format) if date else ""
 
 
-def emit_subscription_event(
+def subscription_event(
     type: str,
     subscription: Subscription,
     *,
     actor: Actor,
     previous: dict[str, Any] | None = None,
     extra: dict[str, Any] | None = None,
-) -> None:
+) -> dict[str, Any]:
+    """The arguments of `outbox.emit` for one subscription event (see `emit_subscription_event`)."""
     if type not in EVENT_CATALOGUE:
         raise ValueError(f"unknown event type {type}")
     shop = subscription.shop
@@ -147,7 +148,18 @@ def emit_subscription_event(
         "frequency_interval": subscription.plan.interval_count,
     }
     data.update(extra or {})
-    emit(shop_id=shop.pk, shop=shop.domain, type=type, actor=str(actor), data=data)
+    return {"shop_id": shop.pk, "shop": shop.domain, "type": type, "actor": str(actor), "data": data}
+
+
+def emit_subscription_event(
+    type: str,
+    subscription: Subscription,
+    *,
+    actor: Actor,
+    previous: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    emit(**subscription_event(type, subscription, actor=actor, previous=previous, extra=extra))
 
 
 def emit_customer_event(

@@ -354,6 +354,9 @@ class Subscription(models.Model):
     # Day of month renewals return to after a short month (see add_interval).
     anchor_day = models.PositiveSmallIntegerField(null=True, blank=True)
     auto_resume_date = models.DateField(null=True, blank=True)
+    # The next billing date the upcoming-order notice last went out for (a hint that keeps the notice
+    # scan to one index range; the Notice row's unique constraint is what makes it once-only).
+    upcoming_notice_date = models.DateField(null=True, blank=True, editable=False)
     paused_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=500, blank=True)
@@ -386,6 +389,11 @@ class Subscription(models.Model):
         ]
         indexes = [
             models.Index(fields=["shop", "status", "next_billing_date"], name="sub_due_idx"),
+            # Covers the upcoming-notice scan (window + whether noticed) without reading the rows.
+            models.Index(
+                fields=["shop", "status", "next_billing_date", "upcoming_notice_date"],
+                name="sub_notice_scan_idx",
+            ),
             models.Index(fields=["shop", "status", "auto_resume_date"], name="sub_resume_idx"),
             models.Index(fields=["customer", "-created_at"], name="sub_customer_recent_idx"),
             models.Index(fields=["shop", "external_id"], name="sub_external_idx"),

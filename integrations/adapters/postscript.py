@@ -12,24 +12,18 @@ events are held until 11:00-21:00 in the shop's timezone (US "waking hours" for 
 
 import datetime as dt
 import logging
-import re
 import secrets
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
 
-from integrations.models import InboundMessage, Integration
+from integrations.models import Integration
 from integrations.partner_http import answer_json, json_body, ok, request
 from integrations.partners import Partner, PartnerError, register_partner
 from integrations.phones import phone_e164
-from subscriptions import services
+from integrations.sms_replies import DEFAULT_DELAY_DAYS, quiet_hours_until, sms_reply_handle
 from subscriptions.actors import Actor
-from subscriptions.errors import DomainError
-from subscriptions.models import Customer, Shop, Subscription
-from subscriptions.selectors import effective_next_order_date
 from webhooks.http import HttpResult
 from webhooks.models import Delivery, OutboxEvent
 
@@ -54,11 +48,6 @@ EVENTS: dict[str, str] = {
 }
 # Every Postscript event starts an automation that texts the customer.
 SMS_EVENTS = frozenset(EVENTS)
-
-DEFAULT_DELAY_DAYS = 7
-DELAY_RANGE = range(1, 61)
-QUIET_HOURS_END = dt.time(11, 0)  # texts may go out from 11:00...
-QUIET_HOURS_START = dt.time(21, 0)  # ...until 21:00, shop-local
 
 
 # ---------------------------------------------------------------- the wire
@@ -139,12 +128,7 @@ def defer_until(integration: Integration, event: OutboxEvent) -> dt.datetime | N
     """With quiet hours on, a text-starting event waits for 11:00 shop-local (today or tomorrow)."""
     if not quiet_hours_on(integration) or event.type not in SMS_EVENTS:
         return None
-    shop = integration.shop
-    local = timezone.now().astimezone(shop.tz)
-    if QUIET_HOURS_END <= local.time() < QUIET_HOURS_START:
-        return None
-    day = local.date() if local.time() < QUIET_HOURS_END else local.date() + dt.timedelta(days=1)
-    return dt.datetime.combine(day, QUIET_HOURS_END, tzinfo=shop.tz)
+    return quiet_hours_until(integration.shop)
 
 
 # ---------------------------------------------------------------- connect
@@ -210,18 +194,6 @@ def connect(integration: Integration) -> None:
 
 # ---------------------------------------------------------------- SMS replies (inbound)
 
-_KEYWORD = re.compile(r"^(SKIP|DELAY)(\d+)?$")
-
-
-def keyword_parse(body: str) -> tuple[str, int | None] | None:
-    """ "skip", " Skip ", "DELAY", "delay 14" -> (keyword, days or None); anything else -> None.
-    Case and spaces do not matter; a trailing full stop or exclamation mark is forgiven."""
-    text = re.sub(r"\s+", "", body or "").upper().rstrip(".!")
-    match = _KEYWORD.match(text)
-    if match is None or (match.group(1) == "SKIP" and match.group(2)):
-        return None
-    return match.group(1), int(match.group(2)) if match.group(2) else None
-
 
 def integration_for_token(token: str) -> Integration | None:
     if not token:
@@ -237,90 +209,11 @@ def integration_for_token(token: str) -> Integration | None:
     )
 
 
-def subscription_for_phone(*, shop: Shop, phone: str) -> tuple[Customer | None, Subscription | None]:
-    """The customer whose phone is this number (compared as E.164) and their most recent ACTIVE
-    subscription. Stored phones are free text, so candidates are narrowed on the last digits and
-    compared normalised."""
-    wanted = phone_e164(phone)
-    if not wanted:
-        return None, None
-    candidates = Customer.objects.filter(shop=shop, phone__contains=wanted[-4:]).order_by("-pk")
-    customers = [c for c in candidates if phone_e164(c.phone) == wanted]
-    if not customers:
-        return None, None
-    subscription = (
-        Subscription.objects.filter(shop=shop, customer__in=customers, status=Subscription.Status.ACTIVE)
-        .select_related("customer")
-        .order_by("-created_at", "-pk")
-        .first()
-    )
-    return (subscription.customer if subscription else customers[0]), subscription
-
-
-def _skip(subscription: Subscription, days: int | None, integration: Integration) -> str:
-    services.subscription_skip(subscription=subscription, actor=ACTOR)
-    subscription.refresh_from_db()
-    return f"Skipped the next order of subscription {subscription.pk}; next order {effective_next_order_date(subscription)}."
-
-
-def _delay(subscription: Subscription, days: int | None, integration: Integration) -> str:
-    if days is None:
-        days = _default_delay_days(integration)
-    current = effective_next_order_date(subscription)
-    if current is None:
-        raise DomainError("no_next_order", "The subscription has no next order to delay.")
-    new_date = current + dt.timedelta(days=days)
-    services.subscription_set_next_billing_date(subscription=subscription, actor=ACTOR, date=new_date)
-    return f"Delayed subscription {subscription.pk} by {days} days: next order {current} -> {new_date}."
-
-
-def _default_delay_days(integration: Integration) -> int:
-    try:
-        days = int((integration.config or {}).get("delay_days") or DEFAULT_DELAY_DAYS)
-    except (TypeError, ValueError):
-        return DEFAULT_DELAY_DAYS
-    return days if days in DELAY_RANGE else DEFAULT_DELAY_DAYS
-
-
-ACTIONS = {"SKIP": _skip, "DELAY": _delay}
-
-
-@transaction.atomic
 def postscript_reply_handle(*, integration: Integration, message_id: str, from_number: str, body: str) -> str:
-    """Act on one SMS reply, once per Postscript message id (Postscript retries for an hour): a
-    replay changes nothing. The outcome, acted on or not, is kept on the `InboundMessage`; the
-    customer hears back through the automations the resulting event starts."""
-    shop = integration.shop
-    try:
-        with transaction.atomic():
-            claim = InboundMessage.objects.create(shop=shop, partner=KEY, message_id=message_id)
-    except IntegrityError:
-        seen = InboundMessage.objects.get(shop=shop, partner=KEY, message_id=message_id)
-        return f"Already handled: {seen.outcome}"
-    outcome = _reply_outcome(integration=integration, from_number=from_number, body=body)
-    claim.outcome = outcome[:500]
-    claim.save(update_fields=["outcome"])
-    log.info("Postscript reply %s for shop %s: %s", message_id, shop.pk, outcome)
-    return outcome
-
-
-def _reply_outcome(*, integration: Integration, from_number: str, body: str) -> str:
-    keyword = keyword_parse(body)
-    if keyword is None:
-        return f"Ignored: no keyword in {body[:40]!r}."
-    word, days = keyword
-    if days is not None and days not in DELAY_RANGE:
-        return f"Refused: DELAY takes 1 to 60 days, not {days}."
-    customer, subscription = subscription_for_phone(shop=integration.shop, phone=from_number)
-    if customer is None:
-        return f"Ignored {word}: no customer has the phone number {phone_e164(from_number) or from_number!r}."
-    if subscription is None:
-        return f"Ignored {word}: customer {customer.pk} has no ACTIVE subscription."
-    try:
-        with transaction.atomic():
-            return ACTIONS[word](subscription, days, integration)
-    except DomainError as exc:
-        return f"Refused {word} for subscription {subscription.pk}: {exc.message}"
+    """SKIP / DELAY [N], shared with every SMS provider (integrations.sms_replies)."""
+    return sms_reply_handle(
+        integration=integration, message_id=message_id, from_number=from_number, body=body
+    )
 
 
 register_partner(

@@ -1,11 +1,11 @@
-"""The catalogue in the console: products with their variants, programs with their plans,
-discount codes. These rows have no lifecycle, so the console edits them directly."""
+"""The catalogue in the console: products with their variants, programs with their plans.
+These rows have no lifecycle, so the console edits them directly (discount codes: see `discounts`)."""
 
 from django.contrib import admin
 from django.db.models import Count
 
 from subscriptions.admin.tenancy import ConsoleModelAdmin, ConsoleTabularInline
-from subscriptions.models import DiscountCode, Plan, Product, SubscriptionProgram, Variant
+from subscriptions.models import Plan, Product, SubscriptionProgram, Variant
 
 
 class VariantInline(ConsoleTabularInline):
@@ -72,42 +72,3 @@ class SubscriptionProgramAdmin(ConsoleModelAdmin):
     @admin.display(description="products", ordering="products_total")
     def product_count(self, obj):
         return obj.products_total
-
-
-@admin.register(DiscountCode)
-class DiscountCodeAdmin(ConsoleModelAdmin):
-    list_display = (
-        "code",
-        "kind",
-        "value",
-        "applies_to",
-        "duration",
-        "active",
-        "usage",
-        "starts_at",
-        "ends_at",
-    )
-    list_filter = ("active", "kind", "applies_to", "duration")
-    search_fields = ("code",)
-    fields = (
-        "code",
-        "kind",
-        "value",
-        "applies_to",
-        "duration",
-        "recurring_count",
-        "active",
-        "starts_at",
-        "ends_at",
-        "usage_limit",
-        "times_used",
-    )
-    readonly_fields = ("times_used",)
-
-    def has_delete_permission(self, request, obj=None):
-        # Applied codes are protected by the database; deactivate a code instead.
-        return super().has_delete_permission(request, obj) and (obj is None or not obj.applications.exists())
-
-    @admin.display(description="used", ordering="times_used")
-    def usage(self, obj):
-        return f"{obj.times_used} / {obj.usage_limit}" if obj.usage_limit else str(obj.times_used)

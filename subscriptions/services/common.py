@@ -48,7 +48,7 @@ def retry_when_locked(work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         pause = min(pause * 2, 0.25)
 
 
-def log_activity(
+def activity_entry(
     *,
     shop: Shop,
     actor: Actor,
@@ -58,7 +58,8 @@ def log_activity(
     customer: Customer | None = None,
     details: dict[str, Any] | None = None,
 ) -> ActivityLog:
-    return ActivityLog.objects.create(
+    """An unsaved activity row (for `bulk_create` by batch work); `log_activity` saves one."""
+    return ActivityLog(
         shop=shop,
         subscription=subscription,
         customer=customer or (subscription.customer if subscription else None),
@@ -68,6 +69,12 @@ def log_activity(
         description=description[:500],
         details=details or {},
     )
+
+
+def log_activity(**kwargs) -> ActivityLog:
+    entry = activity_entry(**kwargs)
+    entry.save(force_insert=True)
+    return entry
 
 
 def require_status(subscription: Subscription, *allowed: str, action: str) -> None:

@@ -50,11 +50,9 @@ def _check_usage_limit(usage_limit: int | None, times_used: int) -> None:
         )
 
 
-@transaction.atomic
-def discount_code_create(
+def discount_code_validate(
     *,
     shop: Shop,
-    actor: Actor,
     code: str,
     value: Decimal,
     kind: str = DiscountCode.Kind.PERCENTAGE,
@@ -65,9 +63,9 @@ def discount_code_create(
     starts_at: dt.datetime | None = None,
     ends_at: dt.datetime | None = None,
     usage_limit: int | None = None,
-) -> DiscountCode:
-    """A new code, unique in the shop whatever its case. A percentage is at most 100; a code that
-    lasts "a number of recurring payments" says how many."""
+) -> dict:
+    """The checks of `discount_code_create` without writing anything (console forms and the CSV
+    preview use it): the cleaned fields, or a DomainError naming the field at fault."""
     code = _normalize_code(code)
     if kind not in DiscountCode.Kind.values:
         raise DomainError("invalid_kind", f"Unknown discount kind '{kind}'.", field="kind")
@@ -89,21 +87,29 @@ def discount_code_create(
     _check_usage_limit(usage_limit, 0)
     if DiscountCode.objects.filter(shop=shop, code=code).exists():
         raise DomainError("code_taken", f"The code {code} already exists.", field="code")
+    return {
+        "code": code,
+        "kind": kind,
+        "value": value,
+        "applies_to": applies_to,
+        "duration": duration,
+        "recurring_count": recurring_count,
+        "active": active,
+        "starts_at": starts_at,
+        "ends_at": ends_at,
+        "usage_limit": usage_limit,
+    }
+
+
+@transaction.atomic
+def discount_code_create(*, shop: Shop, actor: Actor, **fields) -> DiscountCode:
+    """A new code, unique in the shop whatever its case. A percentage is at most 100; a code that
+    lasts "a number of recurring payments" says how many (see `discount_code_validate`)."""
+    clean = discount_code_validate(shop=shop, **fields)
+    code = clean["code"]
     try:
         with transaction.atomic():
-            return DiscountCode.objects.create(
-                shop=shop,
-                code=code,
-                kind=kind,
-                value=value,
-                applies_to=applies_to,
-                duration=duration,
-                recurring_count=recurring_count,
-                active=active,
-                starts_at=starts_at,
-                ends_at=ends_at,
-                usage_limit=usage_limit,
-            )
+            return DiscountCode.objects.create(shop=shop, **clean)
     except IntegrityError as exc:  # a concurrent create of the same code won the race
         raise DomainError("code_taken", f"The code {code} already exists.", field="code") from exc
 

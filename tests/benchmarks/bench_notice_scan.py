@@ -24,6 +24,8 @@ ROUNDS = 7
 
 
 def _dataset(count: int, rng: random.Random):
+    from django.db.models import F
+
     from subscriptions.management.commands.seed_demo import insert_rows
     from subscriptions.models import Notice, SkippedDate
 
@@ -48,6 +50,8 @@ def _dataset(count: int, rng: random.Random):
         ["shop", "subscription", "kind", "date", "sent_at"],
         [(shop.pk, pk, "upcoming_order", dates[pk], dt.datetime.now(dt.UTC)) for pk in noticed],
     )
+    # What sending them did besides the Notice row: the subscription remembers the noticed date.
+    shop.subscriptions.filter(pk__in=noticed).update(upcoming_notice_date=F("next_billing_date"))
     insert_rows(
         SkippedDate,
         ["shop", "subscription", "date", "created_at"],

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from integrations.adapters.postscript import keyword_parse
 from integrations.models import InboundMessage, Integration
+from integrations.sms_replies import keyword_parse
 from subscriptions.models import ActivityLog, SkippedDate, Subscription
 from subscriptions.selectors import effective_next_order_date
 from tests import factories as f
@@ -227,13 +227,13 @@ def test_the_most_recent_active_subscription_is_the_one_changed(client, integrat
 
 
 def test_a_refused_action_is_logged_and_answered_200(client, integration, sub, monkeypatch):
-    from integrations.adapters import postscript
+    from integrations import sms_replies
     from subscriptions.errors import DomainError
 
     def refuse(**kwargs):
         raise DomainError("invalid_status", "This subscription cannot skip an order now.")
 
-    monkeypatch.setattr(postscript.services, "subscription_skip", refuse)
+    monkeypatch.setattr(sms_replies.services, "subscription_skip", refuse)
 
     response = _post(client, _message("SKIP"))
 

@@ -182,7 +182,12 @@ def test_apply_discount(signed_in, sub):
     response = act(signed_in, sub, "discount", {"code": "save10"})
     assert "SAVE10 applied" in messages_of(response)[0]
     response = act(signed_in, sub, "discount", {"code": "nope"})
-    assert "does not exist" in messages_of(response)[0]
+    assert response.status_code == 400 and messages_of(response) == []
+    # The error sits next to the field, with what was typed kept.
+    assert response.context["discount_form"].errors["code"] == ["The code NOPE does not exist."]
+    page = response.content.decode()
+    assert 'value="nope" aria-invalid="true" aria-describedby="code-error"' in page
+    assert '<p class="field-error" id="code-error" role="alert">The code NOPE does not exist.</p>' in page
 
 
 def test_cancel_with_retention_offers(signed_in, sub):

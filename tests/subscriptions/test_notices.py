@@ -66,6 +66,38 @@ def test_a_new_notice_when_the_date_changes_after_a_notice(shop):
     ]
 
 
+def test_a_date_changed_back_to_a_noticed_date_is_not_noticed_twice(shop):
+    sub = f.SubscriptionFactory(shop=shop, next_billing_date=D(2025, 1, 18))
+    actor = Actor.customer("c@example.com")
+    notices.shop_send_notices(shop=shop, today=TODAY)
+    lifecycle.subscription_set_next_billing_date(subscription=sub, actor=actor, date=D(2025, 1, 17))
+    notices.shop_send_notices(shop=shop, today=TODAY)
+    sub.refresh_from_db()
+    lifecycle.subscription_set_next_billing_date(subscription=sub, actor=actor, date=D(2025, 1, 18))
+    notices.shop_send_notices(shop=shop, today=TODAY)
+    assert len(_events("subscription.upcoming_order")) == 2  # 18th, 17th; not the 18th again
+    # and the scan stops offering it once its notice is known
+    assert notices.due_upcoming_order_ids(shop, TODAY) == []
+
+
+def test_a_notice_sent_before_the_scan_hint_existed_is_not_sent_again(shop):
+    sub = f.SubscriptionFactory(shop=shop, next_billing_date=D(2025, 1, 18))
+    Notice.objects.create(shop=shop, subscription=sub, kind="upcoming_order", date=D(2025, 1, 18))
+    assert notices.due_upcoming_order_ids(shop, TODAY) == [sub.pk]  # no hint yet: a candidate
+    assert notices.shop_send_notices(shop=shop, today=TODAY)["upcoming_order"] == 0
+    assert _events("subscription.upcoming_order") == []
+    assert notices.due_upcoming_order_ids(shop, TODAY) == []  # the hint is set now
+
+
+def test_the_scan_sets_aside_only_the_skipped_next_date(shop):
+    skipped_next = f.SubscriptionFactory(shop=shop, next_billing_date=D(2025, 1, 17))
+    lifecycle.subscription_skip(subscription=skipped_next, actor=Actor.customer("c@example.com"))
+    skipped_later = f.SubscriptionFactory(shop=shop, next_billing_date=D(2025, 1, 16))
+    f.SkippedDateFactory(shop=shop, subscription=skipped_later, date=D(2025, 1, 18))
+    due = notices.due_upcoming_order_ids(shop, TODAY)
+    assert due == [skipped_later.pk]
+
+
 def test_skipped_paused_and_cancelled_get_no_upcoming_notice(shop):
     skipped = f.SubscriptionFactory(shop=shop, next_billing_date=D(2025, 1, 17))
     f.SkippedDateFactory(subscription=skipped)

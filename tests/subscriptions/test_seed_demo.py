@@ -85,7 +85,7 @@ def test_logins_work(seeded, client, django_user_model, username, password, shop
 
 def test_staff_group_has_every_model_permission_of_the_shop_apps(seeded):
     expected = Permission.objects.filter(
-        content_type__app_label__in=["subscriptions", "webhooks", "integrations", "loyalty"],
+        content_type__app_label__in=["subscriptions", "webhooks", "integrations", "loyalty", "notifications"],
         codename__regex=r"^(add|change|view|delete)_",
     )
     group = Group.objects.get(name="Shop staff")
@@ -161,3 +161,29 @@ def test_same_seed_gives_the_same_data(seeded):
         )
 
     assert emails("copy.example") == emails("demo-shop.example")
+
+
+def test_the_demo_shop_emails_its_upcoming_orders(seeded, settings):
+    """`make run`'s done-when: after seed_demo, the notices tick and the delivery engine put at
+    least one upcoming-order email into the outbox (var/mail in `make run`; locmem here)."""
+    from django.core import mail
+
+    from notifications.models import NotificationSettings
+    from subscriptions.services.notices import shop_send_notices
+    from webhooks import engine
+    from webhooks.models import Delivery
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    demo = Shop.objects.get(domain="demo-shop.example")
+    assert NotificationSettings.objects.get(shop=demo).email_enabled
+    assert "native customer emails on" in seeded
+
+    assert shop_send_notices(shop=demo)["upcoming_order"] >= 1
+    engine.relay(enqueue=False)
+    sent = engine.deliver_many(
+        list(Delivery.objects.filter(destination_kind="notifications").values_list("pk", flat=True))
+    )
+
+    assert sent and set(sent.values()) == {Delivery.Status.SUCCEEDED}
+    upcoming = [m for m in mail.outbox if m.subject.startswith("Your next Demo Coffee Co. order is on ")]
+    assert upcoming and all(m.from_email == "hello@demo-shop.example" for m in upcoming)

@@ -55,6 +55,19 @@ def test_a_task_paused_in_the_console_stays_paused_and_its_schedule_is_restored(
     assert PeriodicTask.objects.filter(name="webhooks.sweep").count() == 1
 
 
+def test_a_task_of_ours_no_longer_declared_is_removed_and_others_are_kept():
+    every_minute = IntervalSchedule.objects.create(every=1, period=IntervalSchedule.MINUTES)
+    for name in ("webhooks.retired_task", "celery.backend_cleanup", "merchant nightly export"):
+        PeriodicTask.objects.create(name=name, task=name, interval=every_minute)
+    out = io.StringIO()
+    call_command("setup_periodic_tasks", stdout=out)
+    assert "webhooks.retired_task: removed" in out.getvalue()
+    names = set(PeriodicTask.objects.values_list("name", flat=True))
+    assert "webhooks.retired_task" not in names
+    assert {"celery.backend_cleanup", "merchant nightly export"} <= names
+    assert {spec.name for spec in SCHEDULE} <= names
+
+
 def test_every_declared_task_is_a_registered_celery_task():
     from config.celery import app
 

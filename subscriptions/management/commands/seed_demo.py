@@ -47,9 +47,10 @@ from subscriptions.models import (
     Variant,
     add_interval,
 )
+from subscriptions.signals import demo_shop_seeded
 
 STAFF_GROUP = "Shop staff"
-STAFF_APPS = ("subscriptions", "webhooks", "integrations", "loyalty")
+STAFF_APPS = ("subscriptions", "webhooks", "integrations", "loyalty", "notifications")
 STAFF_ACTIONS = ("add", "change", "view", "delete")
 DEMO_PASSWORD = "demo"
 OTHER_SHOP_DOMAIN = "other-shop.example"
@@ -268,6 +269,7 @@ class Command(BaseCommand):
             catalogue = self._demo_catalogue(shop)
             counts = self._load_customers(catalogue, customers, rng, email_domain="example.com")
             self._add_gift(shop, rng)
+            self._ensure_upcoming_order(shop)
             self.stdout.write(
                 f"{shop.name}: {counts.customers} customers, {counts.subscriptions} subscriptions "
                 f"({', '.join(f'{n} {s}' for s, n in counts.by_status.items())}), {counts.orders} orders."
@@ -285,10 +287,26 @@ class Command(BaseCommand):
             )
 
         logins = self._ensure_logins(shop, other)
+        for _, said in demo_shop_seeded.send(sender=self.__class__, shop=shop):
+            if said:
+                self.stdout.write(str(said))
         self.stdout.write(self.style.SUCCESS(f"Demo data ready in {time.monotonic() - started:.1f}s."))
         self.stdout.write("Console logins (/admin/):")
         for who, username, password in logins:
             self.stdout.write(f"  {who:<28} {username} / {password}")
+
+    def _ensure_upcoming_order(self, shop: Shop) -> None:
+        """At least one demo order falls inside the upcoming-order notice window, so the first
+        notices tick of `make run` has something to announce (the development outbox shows it)."""
+        today = shop.local_today()
+        window = {"next_billing_date__gt": today, "next_billing_date__lte": today + dt.timedelta(days=2)}
+        active = shop.subscriptions.filter(status=Status.ACTIVE)
+        if active.filter(**window).exists():
+            return
+        sub = active.filter(skips__isnull=True, gifts__isnull=True).order_by("pk").first()
+        if sub is not None:
+            date = today + dt.timedelta(days=2)
+            active.filter(pk=sub.pk).update(next_billing_date=date, anchor_day=date.day)
 
     # ------------------------------------------------------------------ logins
 

@@ -2,9 +2,11 @@
 
 Idempotent: each task is found by name and created or brought up to date (task, schedule,
 description); nothing is duplicated, and the `enabled` flag an operator set in the console is
-kept. Run on every deploy (`make run` does it too).
+kept. A task of ours no longer declared (named `<one of our apps>.<name>`) is removed; tasks added
+by others (celery's own, an operator's) are left alone. Run on every deploy (`make run` does it too).
 """
 
+from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -60,6 +62,21 @@ def install(spec: PeriodicTaskSpec) -> str:
     return "updated"
 
 
+def _ours(name: str) -> bool:
+    """Declared by this project: named after one of the project's own apps."""
+    base = str(settings.BASE_DIR)
+    local = {config.label for config in apps.get_app_configs() if config.path.startswith(base)}
+    return name.split(".", 1)[0] in local | {"config"}
+
+
+def remove_undeclared() -> list[str]:
+    declared = {spec.name for spec in SCHEDULE}
+    stale = [name for name in PeriodicTask.objects.values_list("name", flat=True) if name not in declared]
+    stale = [name for name in stale if _ours(name)]
+    PeriodicTask.objects.filter(name__in=stale).delete()
+    return stale
+
+
 class Command(BaseCommand):
     help = "Create or update the periodic tasks declared in config/schedule.py (idempotent)."
 
@@ -68,3 +85,5 @@ class Command(BaseCommand):
             for spec in SCHEDULE:
                 outcome = install(spec)
                 self.stdout.write(f"{spec.name}: {outcome}")
+            for name in remove_undeclared():
+                self.stdout.write(f"{name}: removed (no longer declared)")
