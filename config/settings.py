@@ -63,6 +63,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "integrations.middleware.VendorBodyLimitMiddleware",
     "integrations.middleware.IdempotencyMiddleware",
+    "integrations.middleware.GorgiasTicketNoteMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -267,6 +268,12 @@ ATTENTIVE_AUTHORIZE_URL = env(
 ATTENTIVE_CLIENT_ID = env("ATTENTIVE_CLIENT_ID", default="")
 ATTENTIVE_CLIENT_SECRET = env("ATTENTIVE_CLIENT_SECRET", default="")
 ATTENTIVE_SCOPES = env("ATTENTIVE_SCOPES", default="events:write attributes:write")
+
+# Gorgias OAuth (optional): with an app's client id and secret, "Connect" signs in with Gorgias
+# instead of asking for an agent email and REST API key.
+GORGIAS_CLIENT_ID = env("GORGIAS_CLIENT_ID", default="")
+GORGIAS_CLIENT_SECRET = env("GORGIAS_CLIENT_SECRET", default="")
+GORGIAS_SCOPES = env("GORGIAS_SCOPES", default="openid email profile offline write:all")
 
 # Customer portal (/account/): sign-in links by email, signed deep links in notifications.
 PORTAL_MAGIC_LINK_MINUTES = env.int("PORTAL_MAGIC_LINK_MINUTES", default=15)

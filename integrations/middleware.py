@@ -119,3 +119,58 @@ class IdempotencyMiddleware:
         record.content_type = response.get("Content-Type", "")
         record.save(update_fields=["status_code", "response_body", "content_type"])
         return response
+
+
+class GorgiasTicketNoteMiddleware:
+    """A vendor API change made by the Gorgias key with `?ticketId=<id>` (the predefined buttons
+    pass `{{ticket.id}}`) is written to that ticket as an internal note. A middleware, like the
+    idempotency one, so the domain views need not know about Gorgias: it notes the activity rows
+    the request wrote for the Gorgias actor."""
+
+    PARAMS = ("ticketId", "ticket_id")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method not in METHODS or not request.path.startswith("/vendor/"):
+            return self.get_response(request)
+        ticket = next((request.GET[p] for p in self.PARAMS if request.GET.get(p)), None)
+        if ticket is None:
+            return self.get_response(request)
+        raw = raw_key_from(request)
+        api_key = api_key_authenticate(raw) if raw else None
+        if api_key is None or not api_key.integration_name:
+            return self.get_response(request)  # other callers' ticket ids mean nothing here
+        if not ticket.isdigit():
+            return _problem(
+                400, "Invalid request", "ticketId: must be a Gorgias ticket id (digits).", "validation_error"
+            )
+        from subscriptions.models import ActivityLog
+
+        before = (
+            ActivityLog.objects.filter(shop_id=api_key.shop_id)
+            .order_by("-pk")
+            .values_list("pk", flat=True)
+            .first()
+            or 0
+        )
+        response = self.get_response(request)
+        if 200 <= response.status_code < 300:
+            rows = ActivityLog.objects.filter(
+                shop_id=api_key.shop_id,
+                pk__gt=before,
+                actor_type=ActivityLog.ActorType.INTEGRATION,
+                actor_name=api_key.integration_name,
+            )
+            match = getattr(request, "resolver_match", None)
+            subscription_id = match.kwargs.get("purchase_state_id") if match else None
+            if subscription_id is not None and str(subscription_id).isdigit():
+                # Only this subscription's rows: another agent's click at the same moment has its own note.
+                rows = rows.filter(subscription_id=int(subscription_id))
+            log_ids = list(rows.values_list("pk", flat=True))
+            if log_ids and api_key.integration_name == "gorgias":
+                from integrations.gorgias import ticket_note_enqueue
+
+                ticket_note_enqueue(shop_id=api_key.shop_id, ticket_id=int(ticket), log_ids=log_ids)
+        return response

@@ -20,6 +20,9 @@ class Access(models.TextChoices):
 
 
 KEY_PREFIX = "sk_"
+# Keys made for an integration (their application nickname) act as that integration: what they
+# change is recorded with the actor `integration:<name>`, not `api`.
+INTEGRATION_APPLICATIONS = {"gorgias": "gorgias"}
 
 
 def _hash_secret(salt: str, secret: str) -> str:
@@ -58,6 +61,10 @@ class ApiKey(models.Model):
     @property
     def name(self) -> str:
         return self.token_nickname
+
+    @property
+    def integration_name(self) -> str:
+        return INTEGRATION_APPLICATIONS.get((self.application_nickname or "").strip().lower(), "")
 
     def access(self, resource: str) -> str:
         return getattr(self, f"perm_{resource}", Access.NONE)

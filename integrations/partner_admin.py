@@ -16,9 +16,10 @@ from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from integrations.models import Access, ApiKey, Integration
-from integrations.partners import Partner, classify, partners
+from integrations.partners import Partner, PartnerError, classify, partners
 from integrations.services import (
     api_key_create,
     integration_connect,
@@ -38,6 +39,13 @@ BLUEPRINT_PERMISSIONS = {
     "customers": Access.WRITE,
     "webhooks": Access.WRITE,
 }
+
+
+def _oauth_start(partner: Partner) -> str | None:
+    """The URL name of the partner's OAuth install, when it connects that way (maybe only when its
+    app is configured: then `extra["oauth_start"]` is a callable)."""
+    start = partner.extra.get("oauth_start")
+    return start() if callable(start) else start
 
 
 def _event_choices(partner: Partner) -> list[tuple[str, str]]:
@@ -68,18 +76,24 @@ class ConnectForm(forms.Form):
                 help_text=SAVED_HELP if has_saved else helps.get(name, ""),
             )
         config = (integration.config or {}) if integration is not None else {}
+        config_labels = partner.extra.get("config_labels", {})
+        config_helps = partner.extra.get("config_help", {})
         for name in partner.config_fields:
             self.fields[name] = forms.CharField(
-                label=name.replace("_", " ").capitalize(), required=False, initial=config.get(name, "")
+                label=config_labels.get(name, name.replace("_", " ").capitalize()),
+                required=False,
+                initial=config.get(name, ""),
+                help_text=config_helps.get(name, ""),
             )
         live = integration is not None and integration.state != Integration.State.DISCONNECTED
-        self.fields["events"] = forms.MultipleChoiceField(
-            label="Events it receives",
-            choices=_event_choices(partner),
-            required=False,
-            widget=forms.CheckboxSelectMultiple,
-            initial=list(integration.events) if live and integration.events else list(partner.events),
-        )
+        if partner.events:  # partners that only call us (Gorgias) or that we only call (Stripe) have none
+            self.fields["events"] = forms.MultipleChoiceField(
+                label="Events it receives",
+                choices=_event_choices(partner),
+                required=False,
+                widget=forms.CheckboxSelectMultiple,
+                initial=list(integration.events) if live and integration.events else list(partner.events),
+            )
         self.saved = saved
 
     def credentials(self) -> dict[str, str]:
@@ -177,7 +191,7 @@ class IntegrationAdmin(ShopScopedAdmin, admin.ModelAdmin):
 
     def _connect_url(self, request, partner: Partner) -> str:
         """Our connect form, or the partner's OAuth install (`extra["oauth_start"]`, a URL name)."""
-        oauth_start = partner.extra.get("oauth_start")
+        oauth_start = _oauth_start(partner)
         if oauth_start:
             return self._with_shop(request, reverse(oauth_start))
         return self._url(request, "connect", partner.key)
@@ -284,7 +298,7 @@ class IntegrationAdmin(ShopScopedAdmin, admin.ModelAdmin):
         self._check_change(request)
         shop = self._require_shop(request)
         partner = self._partner(partner_key)
-        if partner.extra.get("oauth_start"):
+        if _oauth_start(partner):
             return HttpResponseRedirect(self._connect_url(request, partner))
         integration = self._integration(shop, partner_key)
         live = integration is not None and integration.state != Integration.State.DISCONNECTED
@@ -296,13 +310,14 @@ class IntegrationAdmin(ShopScopedAdmin, admin.ModelAdmin):
                     partner_key=partner_key,
                     credentials=form.credentials(),
                     config=form.config(),
-                    events=form.cleaned_data["events"],
+                    events=form.cleaned_data.get("events", []),
                 )
             except DomainError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)
             else:
                 self.log_change(request, connected, f"{'Updated' if live else 'Connected'} {partner.name}")
                 self.message_user(request, f"{partner.name} is connected.", messages.SUCCESS)
+                self._run_setup(request, partner, connected)
                 return self._back(request)
         context = self._context(
             request,
@@ -311,11 +326,30 @@ class IntegrationAdmin(ShopScopedAdmin, admin.ModelAdmin):
             integration=integration if live else None,
             form=form,
             back_url=self._url(request, "changelist"),
-            submit="Save and check the connection" if live else "Connect",
+            submit=partner.extra.get("submit") or ("Save and check the connection" if live else "Connect"),
         )
         response = TemplateResponse(request, "admin/integrations/integration/connect.html", context)
         response["Cache-Control"] = "no-store"
         return response
+
+    def _run_setup(self, request, partner: Partner, integration: Integration) -> None:
+        """What a partner builds on its side once connected (Gorgias: API key, HTTP integration and
+        widget). The connection stays saved when this fails; running it again replaces, not adds."""
+        setup = partner.extra.get("setup")
+        if not setup:
+            return
+        try:
+            summary = import_string(setup)(integration)
+        except PartnerError as exc:
+            self.message_user(
+                request,
+                f"{partner.name} is connected, but the set-up did not finish: {exc.message}. "
+                "Save again to retry.",
+                messages.ERROR,
+            )
+        else:
+            self.log_change(request, integration, f"Set up {partner.name}")
+            self.message_user(request, summary, messages.SUCCESS)
 
     # -- events -----------------------------------------------------------------------------------
     def events_view(self, request, partner_key: str):
@@ -354,7 +388,7 @@ class IntegrationAdmin(ShopScopedAdmin, admin.ModelAdmin):
         integration = self._integration(shop, partner_key)
         if integration is None or integration.state == Integration.State.DISCONNECTED:
             raise Http404("Connect it first.")
-        event_type = request.POST.get("event_type") or next(iter(partner.events))
+        event_type = request.POST.get("event_type") or next(iter(partner.events), "")
         if event_type not in partner.events:
             raise Http404("Unknown event.")
         sender = partner.extra.get("send_test")

@@ -4,6 +4,7 @@ import datetime as dt
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from integrations.models import RESOURCES, Access, ApiKey
 from subscriptions.errors import DomainError
@@ -152,13 +153,16 @@ def integration_connect(
             "unknown_partner", f"Unknown integration '{partner_key}'.", field="partner"
         ) from exc
     optional = adapter.extra.get("optional_credentials", ())
-    for name in adapter.credential_fields:
+    # A partner signed in with OAuth has a token instead of the keys its form asks for.
+    alternative = adapter.extra.get("alternative_credentials", ())
+    signed_in = any(str(credentials.get(n) or "").strip() for n in alternative)
+    for name in () if signed_in else adapter.credential_fields:
         if name not in optional and not str(credentials.get(name) or "").strip():
             raise DomainError("required", f"{adapter.name} needs its {name.replace('_', ' ')}.", field=name)
     integration = Integration.objects.select_for_update().filter(shop=shop, partner=partner_key).first()
     if integration is None:
         integration = Integration(shop=shop, partner=partner_key)
-    integration.credentials = {k: str(v).strip() for k, v in credentials.items()}
+    integration.credentials = {k: v.strip() if isinstance(v, str) else v for k, v in credentials.items()}
     integration.config = {**(integration.config or {}), **(config or {})}
     integration.events = _clean_events(
         partner_key, events if events is not None else (integration.events or None)
@@ -192,8 +196,15 @@ def integration_set_events(*, integration, events: list[str]):
 
 @transaction.atomic
 def integration_disconnect(*, integration):
-    """Forget the credentials; deliveries already made stay in the log."""
+    """Forget the credentials; deliveries already made stay in the log. A partner may undo what
+    it set up here (Gorgias: the widget's API key is revoked, so its buttons stop working)."""
     from integrations.models import Integration
+    from integrations.partners import partners
+
+    adapter = partners().get(integration.partner)
+    hook = adapter.extra.get("on_disconnect") if adapter is not None else None
+    if hook:
+        import_string(hook)(integration)
 
     integration.state = Integration.State.DISCONNECTED
     integration.credentials = {}

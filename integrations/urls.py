@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from integrations.hooks import attentive, postscript, shopify_flow
+from integrations.hooks import attentive, gorgias, postscript, shopify_flow
 
 app_name = "hooks"
 
@@ -21,6 +21,9 @@ urlpatterns = [
     # Attentive OAuth (the install link of the console's Integrations page, and the redirect URI).
     path("attentive/oauth/start", attentive.oauth_start, name="attentive-oauth-start"),
     path("attentive/oauth/callback", attentive.oauth_callback, name="attentive-oauth-callback"),
+    # Gorgias OAuth (only when a Gorgias app is configured; otherwise the API key form is used).
+    path("gorgias/oauth/start", gorgias.oauth_start, name="gorgias-oauth-start"),
+    path("gorgias/oauth/callback", gorgias.oauth_callback, name="gorgias-oauth-callback"),
     # Postscript SMS replies (the callback URL registered on connect; one token per integration).
     path("postscript/<str:token>/", postscript.incoming_message, name="postscript-inbound"),
 ]

@@ -87,6 +87,11 @@ def customers_by_email_or_name(*, shop: Shop, text: str, limit: int = 20) -> lis
     if not text:
         return []
     needle = text.lower()
+    if "@" in needle and " " in needle:
+        # Gorgias puts `{{ticket.customer.email}}` into the URL unencoded, so the "+" of
+        # "jane+subs@example.com" arrives as a space; an email never holds a space.
+        text = text.replace(" ", "+")
+        needle = text.lower()
     with_subscriptions = Prefetch(
         "subscriptions",
         queryset=subscriptions_with_details(Subscription.objects.order_by("-created_at", "-id"), related=()),

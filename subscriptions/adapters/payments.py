@@ -15,6 +15,7 @@ its payment went through); it is idempotent by key too.
 """
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
@@ -111,9 +112,22 @@ class SandboxGateway:
 
 
 _GATEWAYS: dict[str, Gateway] = {"test": SandboxGateway()}
+# Per-shop gateways (a shop's own Stripe account, connected under Integrations): asked first, in
+# order; None means "not mine", and the platform-wide gateway of the method's kind answers.
+_RESOLVERS: list[Callable[[PaymentMethod], Gateway | None]] = []
+
+
+def register_gateway_resolver(resolver: Callable[[PaymentMethod], Gateway | None]) -> None:
+    """Registered by apps that connect shops to a gateway, so this app never imports them."""
+    if resolver not in _RESOLVERS:
+        _RESOLVERS.append(resolver)
 
 
 def gateway_for(payment_method: PaymentMethod) -> Gateway:
+    for resolver in _RESOLVERS:
+        found = resolver(payment_method)
+        if found is not None:
+            return found
     if payment_method.gateway == "stripe":
         from subscriptions.adapters.stripe import StripeGateway
 

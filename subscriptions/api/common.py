@@ -201,7 +201,10 @@ class VendorView(GenericAPIView):
     def actor(self):
         from subscriptions.actors import Actor
 
-        return Actor.api(self.request.auth.token_nickname)
+        key = self.request.auth
+        # A key made for an integration (Gorgias's widget buttons) acts as that integration.
+        integration = getattr(key, "integration_name", "")
+        return Actor.integration(integration) if integration else Actor.api(key.token_nickname)
 
     def parse(self, serializer_class, data=None):
         serializer = serializer_class(
