@@ -133,19 +133,18 @@ def dashboard_get(*, shop: Shop, program_id: int | None = None, now: dt.datetime
     this_monday = today - dt.timedelta(days=today.weekday())
     starts = [this_monday - dt.timedelta(weeks=WEEKS - 1 - i) for i in range(WEEKS)]
     bounds = [_local_midnight(shop, d) for d in [*starts, starts[-1] + dt.timedelta(weeks=1)]]
-    aggregates = {
-        "live_at_start": Count(
-            "id",
-            filter=Q(created_at__lt=bounds[0])
-            & (Q(cancelled_at__isnull=True) | Q(cancelled_at__gte=bounds[0])),
-        )
-    }
+    # Two range scans on the (shop, created_at) and (shop, cancelled_at) indexes, never the whole
+    # table: the number live at the first week's start follows from the status counts.
+    created = {"since": Count("id")}
+    ended = {"before": Count("id", filter=Q(cancelled_at__lt=bounds[0]))}
     for i in range(WEEKS):
-        aggregates[f"new{i}"] = Count("id", filter=Q(created_at__gte=bounds[i], created_at__lt=bounds[i + 1]))
-        aggregates[f"churned{i}"] = Count(
+        created[f"new{i}"] = Count("id", filter=Q(created_at__gte=bounds[i], created_at__lt=bounds[i + 1]))
+        ended[f"churned{i}"] = Count(
             "id", filter=Q(cancelled_at__gte=bounds[i], cancelled_at__lt=bounds[i + 1])
         )
-    found = subs.order_by().aggregate(**aggregates)
+    found = subs.filter(created_at__gte=bounds[0]).order_by().aggregate(**created)
+    found.update(subs.filter(cancelled_at__isnull=False).order_by().aggregate(**ended))
+    found["live_at_start"] = sum(counts.values()) - found["since"] - found["before"]
     weeks, live = [], found["live_at_start"]
     for i, start in enumerate(starts):
         week = Week(start=start, new=found[f"new{i}"], churned=found[f"churned{i}"], live_at_start=live)

@@ -389,6 +389,9 @@ class Subscription(models.Model):
             models.Index(fields=["shop", "status", "auto_resume_date"], name="sub_resume_idx"),
             models.Index(fields=["customer", "-created_at"], name="sub_customer_recent_idx"),
             models.Index(fields=["shop", "external_id"], name="sub_external_idx"),
+            # The console: newest-first lists, and the dashboard's new / cancelled per week.
+            models.Index(fields=["shop", "created_at"], name="sub_shop_created_idx"),
+            models.Index(fields=["shop", "cancelled_at"], name="sub_shop_cancelled_idx"),
         ]
 
     def __str__(self) -> str:

@@ -58,6 +58,7 @@ class SubscriptionLineInline(ReadOnlyInlineMixin, ConsoleTabularInline):
 
 @admin.register(Subscription)
 class SubscriptionAdmin(ConsoleModelAdmin):
+    logs_own_activity = True  # saved through the services, which log
     list_display = (
         "id",
         "customer",

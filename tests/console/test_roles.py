@@ -101,3 +101,23 @@ def test_role_change_is_logged_and_unknown_roles_refused(shop, owner):
     with pytest.raises(DomainError) as caught:
         staff_set_role(membership=membership, role="boss")
     assert caught.value.field == "role"
+
+
+def test_console_edits_are_in_the_activity_log(owner_client, shop):
+    program = f.SubscriptionProgramFactory(shop=shop, name="Coffee")
+    response = owner_client.post(
+        reverse("admin:subscriptions_subscriptionprogram_change", args=[program.pk]),
+        {
+            "name": "Coffee Club",
+            "description": "",
+            "active": "on",
+            "plans-TOTAL_FORMS": "0",
+            "plans-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302
+    entry = ActivityLog.objects.get(action="console_changed")
+    assert (entry.shop, entry.actor_type, entry.actor_name) == (shop, "admin", "olivia")
+    assert (
+        "Coffee Club" in entry.description and entry.details["model"] == "subscriptions.subscriptionprogram"
+    )
