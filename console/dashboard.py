@@ -27,10 +27,10 @@ from subscriptions.models import (
     IntervalUnit,
     Order,
     PaymentAttempt,
+    Plan,
     Shop,
     SkippedDate,
     Subscription,
-    SubscriptionLine,
 )
 
 WEEKS = 8
@@ -105,27 +105,29 @@ def dashboard_get(*, shop: Shop, program_id: int | None = None, now: dt.datetime
     today = now.astimezone(shop.tz).date()
     subs = Subscription.objects.filter(shop=shop)
     orders = Order.objects.filter(shop=shop)
-    lines = SubscriptionLine.objects.filter(shop=shop, subscription__status=Status.ACTIVE)
     if program_id is not None:
         subs = subs.filter(plan__program_id=program_id)
         orders = orders.filter(subscription__plan__program_id=program_id)
-        lines = lines.filter(subscription__plan__program_id=program_id)
 
     counts = {status: 0 for status in Status.values}
     counts.update(dict(subs.order_by().values_list("status").annotate(n=Count("id"))))
 
+    # Driven from the ACTIVE rows of the (shop, status, plan, currency) index, each joined to its
+    # lines through the (subscription, unit price, quantity) index: no table row is read.
     mrr: dict[str, Decimal] = {}
-    per_plan_kind = (
-        lines.order_by()
-        .values_list(
-            "subscription__currency",
-            "subscription__plan__interval_unit",
-            "subscription__plan__interval_count",
-        )
-        .annotate(total=Sum(F("unit_price") * F("quantity")))
+    per_plan = list(
+        subs.filter(status=Status.ACTIVE)
+        .order_by()
+        .values_list("currency", "plan_id")
+        .annotate(total=Sum(F("lines__unit_price") * F("lines__quantity")))
     )
-    for currency, unit, count, total in per_plan_kind:
-        mrr[currency] = mrr.get(currency, Decimal(0)) + Decimal(total) * monthly_factor(unit, count)
+    plans = Plan.objects.in_bulk({plan_id for _, plan_id, _ in per_plan})
+    for currency, plan_id, total in per_plan:
+        if total is None:
+            continue
+        plan = plans[plan_id]
+        factor = monthly_factor(plan.interval_unit, plan.interval_count)
+        mrr[currency] = mrr.get(currency, Decimal(0)) + Decimal(total) * factor
     mrr = {
         currency: amount.quantize(CENT, rounding=ROUND_HALF_UP) for currency, amount in sorted(mrr.items())
     }

@@ -392,6 +392,7 @@ class Subscription(models.Model):
             # The console: newest-first lists, and the dashboard's new / cancelled per week.
             models.Index(fields=["shop", "created_at"], name="sub_shop_created_idx"),
             models.Index(fields=["shop", "cancelled_at"], name="sub_shop_cancelled_idx"),
+            models.Index(fields=["shop", "status", "plan", "currency"], name="sub_shop_status_plan_idx"),
         ]
 
     def __str__(self) -> str:
@@ -418,6 +419,10 @@ class SubscriptionLine(models.Model):
             models.UniqueConstraint(
                 fields=["subscription", "variant"], name="line_variant_unique_per_subscription"
             ),
+        ]
+        indexes = [
+            # The dashboard's MRR sums lines per subscription from this index alone.
+            models.Index(fields=["subscription", "unit_price", "quantity"], name="line_amount_idx"),
         ]
 
     def __str__(self) -> str:
