@@ -25,6 +25,10 @@ def export_view(request, kind: str):
     model_admin = admin.site._registry[model]
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
+    # Rows go out by id: a column sort of the list (possibly on a display-only column) is dropped.
+    query = request.GET.copy()
+    query.pop("o", None)
+    request.GET = query
     try:
         changelist = model_admin.get_changelist_instance(request)
         # The changelist's own queryset carries display-only annotations: filter a plain one.

@@ -46,6 +46,12 @@ def test_subscriptions_export_honours_filters_and_search(owner_client, shop, oth
     assert [r["id"] for r in searched] == [str(active.pk)]
 
 
+def test_sorted_list_exports_too(owner_client, shop):
+    f.CustomerFactory(shop=shop)
+    response = owner_client.get(reverse("console:export", args=["customers"]), {"o": "5"})  # "subscriptions"
+    assert response.status_code == 200 and len(rows_of(response)) == 1
+
+
 def test_customers_and_orders_exports(owner_client, shop, other_shop):
     order = f.OrderFactory(shop=shop)
     f.OrderFactory(shop=other_shop)
