@@ -49,3 +49,15 @@ def test_a_success_resets_the_count(client, shop):
     client.logout()
     attempt(client, "olivia", "wrong")
     assert attempt(client, "olivia", "password").status_code == 302
+
+
+def test_lockout_ends_after_the_cool_off(client, shop, time_machine, frozen_clock, settings):
+    import datetime as dt
+
+    settings.AXES_COOLOFF_TIME = 1.0  # hour
+    f.StaffMembershipFactory(shop=shop, user__username="olivia")
+    for _ in range(3):
+        attempt(client, "olivia", "wrong")
+    assert attempt(client, "olivia", "password").status_code == 429
+    time_machine.move_to(frozen_clock + dt.timedelta(minutes=61), tick=True)
+    assert attempt(client, "olivia", "password").status_code == 302
