@@ -121,3 +121,21 @@ def test_console_edits_are_in_the_activity_log(owner_client, shop):
     assert (
         "Coffee Club" in entry.description and entry.details["model"] == "subscriptions.subscriptionprogram"
     )
+
+
+def test_edits_on_webhook_pages_are_in_the_activity_log_too(owner, shop):
+    from django.contrib.admin.models import CHANGE, LogEntry
+
+    from webhooks.models import WebhookEndpoint
+
+    endpoint = WebhookEndpoint.objects.create(shop_id=shop.pk, url="https://hooks.example.com/x")
+    LogEntry.objects.log_actions(
+        user_id=owner.pk,
+        queryset=[endpoint],
+        action_flag=CHANGE,
+        change_message="Changed URL.",
+        single_object=True,
+    )
+    entry = ActivityLog.objects.get(action="console_changed")
+    assert (entry.shop, entry.actor_name) == (shop, "olivia")
+    assert "hooks.example.com" in entry.description and entry.details["model"] == "webhooks.webhookendpoint"
