@@ -535,6 +535,8 @@ class Order(models.Model):
         indexes = [
             models.Index(fields=["shop", "-created_at"], name="order_shop_recent_idx"),
             models.Index(fields=["shop", "status", "next_retry_date"], name="order_dunning_idx"),
+            # The console dashboard's revenue of the last 30 days.
+            models.Index(fields=["shop", "paid_at"], name="order_shop_paid_idx"),
         ]
 
     def __str__(self) -> str:
