@@ -31,6 +31,8 @@ SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 INSTALLED_APPS = [
     # Before the admin so its admin/base_site.html (the disabled-webhook notice) is the one used.
     "webhooks",
+    # Before the admin too: its admin/index.html adds the dashboard, its object tools export/import.
+    "console",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -42,6 +44,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "axes",
     "subscriptions",
     "loyalty",
     "integrations",
@@ -64,7 +67,22 @@ MIDDLEWARE = [
     "integrations.middleware.VendorBodyLimitMiddleware",
     "integrations.middleware.IdempotencyMiddleware",
     "integrations.middleware.GorgiasTicketNoteMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Console sign-in: django-axes counts failures per (username, IP address) and locks that pair out.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+# The address is REMOTE_ADDR (django-ipware is not installed): behind a proxy every sign-in shares the
+# proxy's address, so the lockout then works per username.
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

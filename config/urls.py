@@ -32,6 +32,8 @@ vendor_patterns = [
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    # The console's own pages (dashboard, customer overview, bulk jobs, CSV), inside the admin.
+    path("admin/console/", include("console.urls")),
     path("admin/", admin.site.urls),
     path("vendor/", include(vendor_patterns)),
     # Twilio SMS replies (the notifications app's SMS provider), beside the integrations' hooks.

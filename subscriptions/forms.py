@@ -194,10 +194,6 @@ class RemoveDiscountForm(SubscriptionActionForm):
         self.fields["code"].choices = [(c, c) for c in codes]
 
 
-class BulkCancelForm(forms.Form):
-    reason = forms.CharField(required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
-
-
 class SubscriptionCreateForm(forms.Form):
     """The console's "add subscription" page: what `subscription_create` needs."""
 

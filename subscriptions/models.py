@@ -399,6 +399,10 @@ class Subscription(models.Model):
             models.Index(fields=["shop", "status", "auto_resume_date"], name="sub_resume_idx"),
             models.Index(fields=["customer", "-created_at"], name="sub_customer_recent_idx"),
             models.Index(fields=["shop", "external_id"], name="sub_external_idx"),
+            # The console: newest-first lists, and the dashboard's new / cancelled per week.
+            models.Index(fields=["shop", "created_at"], name="sub_shop_created_idx"),
+            models.Index(fields=["shop", "cancelled_at"], name="sub_shop_cancelled_idx"),
+            models.Index(fields=["shop", "status", "plan", "currency"], name="sub_shop_status_plan_idx"),
         ]
 
     def __str__(self) -> str:
@@ -425,6 +429,10 @@ class SubscriptionLine(models.Model):
             models.UniqueConstraint(
                 fields=["subscription", "variant"], name="line_variant_unique_per_subscription"
             ),
+        ]
+        indexes = [
+            # The dashboard's MRR sums lines per subscription from this index alone.
+            models.Index(fields=["subscription", "unit_price", "quantity"], name="line_amount_idx"),
         ]
 
     def __str__(self) -> str:
@@ -542,6 +550,8 @@ class Order(models.Model):
         indexes = [
             models.Index(fields=["shop", "-created_at"], name="order_shop_recent_idx"),
             models.Index(fields=["shop", "status", "next_retry_date"], name="order_dunning_idx"),
+            # The console dashboard's revenue of the last 30 days.
+            models.Index(fields=["shop", "paid_at"], name="order_shop_paid_idx"),
         ]
 
     def __str__(self) -> str:

@@ -8,6 +8,13 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _no_sign_in_lockout(settings):
+    """django-axes needs the request in authenticate(), which `client.login()` does not pass; the
+    lockout itself is tested in tests/console/test_sign_in.py with axes switched back on."""
+    settings.AXES_ENABLED = False
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _celery_runs_tasks_inline():
     """No broker in tests: tasks run inline when enqueued (after commit, as in production)."""

@@ -70,6 +70,7 @@ class PaymentMethodInline(ReadOnlyInlineMixin, ConsoleTabularInline):
 
 @admin.register(Customer)
 class CustomerAdmin(ConsoleModelAdmin):
+    logs_own_activity = True  # saved through the services, which log
     form = CustomerForm
     list_display = (
         "email",

@@ -5,7 +5,7 @@ from django.contrib.admin.utils import unquote
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied
 from django.db.models import DecimalField, F, OuterRef, Subquery, Sum
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -18,7 +18,7 @@ from subscriptions.admin.subscription_actions import CONSOLE_ACTIONS
 from subscriptions.admin.tenancy import ConsoleModelAdmin, ConsoleTabularInline, ReadOnlyInlineMixin
 from subscriptions.admin.timeline import render_timeline
 from subscriptions.errors import DomainError
-from subscriptions.forms import BulkCancelForm, SubscriptionCreateForm
+from subscriptions.forms import SubscriptionCreateForm
 from subscriptions.models import Customer, Plan, Subscription, SubscriptionLine, Variant
 
 STATUS_COLOURS = {
@@ -58,6 +58,7 @@ class SubscriptionLineInline(ReadOnlyInlineMixin, ConsoleTabularInline):
 
 @admin.register(Subscription)
 class SubscriptionAdmin(ConsoleModelAdmin):
+    logs_own_activity = True  # saved through the services, which log
     list_display = (
         "id",
         "customer",
@@ -84,7 +85,7 @@ class SubscriptionAdmin(ConsoleModelAdmin):
     )
     ordering = ("-created_at", "-id")
     inlines = (SubscriptionLineInline,)
-    actions = ("bulk_skip", "bulk_pause", "bulk_resume", "bulk_cancel")
+    # Bulk actions (background jobs) are added by the console app (console/admin.py).
     fieldsets = (
         (None, {"fields": ("customer", "plan", "status", "created_at", "currency", "total")}),
         (
@@ -315,69 +316,4 @@ class SubscriptionAdmin(ConsoleModelAdmin):
                 "change them afterwards with the buttons on its page."
             ),
             submit_label="Create subscription",
-        )
-
-    # ------------------------------------------------------------------ bulk actions
-
-    def _run_bulk(self, request, queryset, *, service, done_verb, verb, **kwargs):
-        actor = Actor.admin(request.user)
-        done, failures = 0, []
-        for subscription in queryset.order_by("pk"):
-            try:
-                service(subscription=subscription, actor=actor, **kwargs)
-            except DomainError as error:
-                failures.append(f"#{subscription.pk}: {error.message}")
-            else:
-                done += 1
-        if done:
-            self.message_user(request, f"{done_verb} {done} subscription(s).", messages.SUCCESS)
-        if failures:
-            self.message_user(
-                request,
-                f"Could not {verb} {len(failures)} subscription(s) — " + "; ".join(failures),
-                messages.ERROR,
-            )
-
-    @admin.action(description="Skip the next order of selected subscriptions", permissions=["change"])
-    def bulk_skip(self, request, queryset):
-        self._run_bulk(
-            request, queryset, service=services.subscription_skip, done_verb="Skipped", verb="skip"
-        )
-
-    @admin.action(description="Pause selected subscriptions", permissions=["change"])
-    def bulk_pause(self, request, queryset):
-        self._run_bulk(
-            request, queryset, service=services.subscription_pause, done_verb="Paused", verb="pause"
-        )
-
-    @admin.action(description="Resume selected subscriptions", permissions=["change"])
-    def bulk_resume(self, request, queryset):
-        self._run_bulk(
-            request, queryset, service=services.subscription_activate, done_verb="Resumed", verb="resume"
-        )
-
-    @admin.action(description="Cancel selected subscriptions…", permissions=["change"])
-    def bulk_cancel(self, request, queryset):
-        form = BulkCancelForm(request.POST if "_submit" in request.POST else None)
-        if form.is_bound and form.is_valid():
-            self._run_bulk(
-                request,
-                queryset,
-                service=services.subscription_cancel,
-                done_verb="Cancelled",
-                verb="cancel",
-                reason=form.cleaned_data["reason"],
-            )
-            return HttpResponseRedirect(request.get_full_path())
-        selected = list(queryset.select_related("customer").order_by("pk"))
-        return self._render_form(
-            request,
-            form=form,
-            title="Cancel subscriptions",
-            action_label="Cancel subscriptions",
-            description=f"Cancel these {len(selected)} subscription(s)? No further order is billed.",
-            submit_label="Cancel them",
-            selected_ids=[s.pk for s in selected],
-            selected_subscriptions=selected,
-            extra_hidden=[("action", "bulk_cancel")],
         )

@@ -289,10 +289,45 @@ class ReadOnlyInlineMixin:
 
 
 class ConsoleModelAdmin(ShopScopedAdminMixin, admin.ModelAdmin):
-    """The base of every shop-scoped console page."""
+    """The base of every shop-scoped console page. Every add, change and delete a console user
+    makes is also written to the shop's activity log (beside Django's own admin history)."""
 
     list_per_page = 50
     show_full_result_count = False
+    # Pages whose saves go through services that write the activity log themselves.
+    logs_own_activity = False
+
+    def _record(self, request, obj, action: str, what: str) -> None:
+        shop_id = self.object_shop_id(obj)
+        if self.logs_own_activity or shop_id is None:
+            return
+        from subscriptions.actors import Actor
+        from subscriptions.services.common import log_activity
+
+        name = self.opts.verbose_name
+        log_activity(
+            shop=Shop.objects.get(pk=shop_id),
+            actor=Actor.admin(request.user),
+            action=f"console_{action}",
+            description=f"{name.capitalize()} “{obj}” {action}{': ' + what if what else ''}",
+            details={"model": self.opts.label_lower, "object_id": str(obj.pk)},
+        )
+
+    def log_addition(self, request, obj, message):
+        entry = super().log_addition(request, obj, message)
+        self._record(request, obj, "added", "")
+        return entry
+
+    def log_change(self, request, obj, message):
+        entry = super().log_change(request, obj, message)
+        what = entry.get_change_message() if hasattr(entry, "get_change_message") else ""
+        self._record(request, obj, "changed", what)
+        return entry
+
+    def log_deletions(self, request, queryset):
+        for obj in queryset:
+            self._record(request, obj, "deleted", "")
+        return super().log_deletions(request, queryset)
 
 
 class ConsoleTabularInline(ShopScopedInlineMixin, admin.TabularInline):

@@ -905,65 +905,6 @@ def test_line_of_another_subscription_is_not_a_choice(staff_client, sub, shop):
     assert other.lines.count() == 1
 
 
-# ---------------------------------------------------------------------------- bulk actions
-
-
-def test_bulk_skip_reports_failures_with_reasons(staff_client, shop):
-    active = f.SubscriptionFactory(shop=shop)
-    cancelled = f.SubscriptionFactory(shop=shop, status=Subscription.Status.CANCELLED)
-    response = staff_client.post(
-        reverse("admin:subscriptions_subscription_changelist"),
-        {"action": "bulk_skip", "_selected_action": [active.pk, cancelled.pk]},
-        follow=True,
-    )
-    messages = messages_of(response)
-    assert "Skipped 1 subscription(s)." in messages
-    assert any(
-        f"#{cancelled.pk}: Cannot skip an order: the subscription is CANCELLED." in m for m in messages
-    )
-    assert SkippedDate.objects.filter(subscription=active).exists()
-    assert not SkippedDate.objects.filter(subscription=cancelled).exists()
-
-
-def test_bulk_pause_and_resume(staff_client, shop):
-    subs = f.SubscriptionFactory.create_batch(2, shop=shop)
-    url = reverse("admin:subscriptions_subscription_changelist")
-    staff_client.post(url, {"action": "bulk_pause", "_selected_action": [s.pk for s in subs]})
-    assert set(Subscription.objects.values_list("status", flat=True)) == {"PAUSED"}
-    response = staff_client.post(url, {"action": "bulk_pause", "_selected_action": [subs[0].pk]}, follow=True)
-    assert any("Cannot pause: the subscription is PAUSED." in m for m in messages_of(response))
-    staff_client.post(url, {"action": "bulk_resume", "_selected_action": [s.pk for s in subs]})
-    assert set(Subscription.objects.values_list("status", flat=True)) == {"ACTIVE"}
-    assert ActivityLog.objects.filter(action="activated", actor_type="admin").count() == 2
-
-
-def test_bulk_cancel_asks_for_a_reason_first(staff_client, shop):
-    subs = f.SubscriptionFactory.create_batch(2, shop=shop)
-    url = reverse("admin:subscriptions_subscription_changelist")
-    ids = [s.pk for s in subs]
-    response = staff_client.post(url, {"action": "bulk_cancel", "_selected_action": ids})
-    assert response.status_code == 200
-    assert "reason" in response.context["form"].fields
-    assert set(Subscription.objects.values_list("status", flat=True)) == {"ACTIVE"}
-    response = staff_client.post(
-        url,
-        {"action": "bulk_cancel", "_selected_action": ids, "reason": "Store closing", "_submit": "1"},
-        follow=True,
-    )
-    assert "Cancelled 2 subscription(s)." in messages_of(response)
-    assert set(Subscription.objects.values_list("cancel_reason", flat=True)) == {"Store closing"}
-
-
-def test_bulk_action_ignores_other_shops_ids(staff_client, shop, other_shop):
-    theirs = f.SubscriptionFactory(shop=other_shop)
-    staff_client.post(
-        reverse("admin:subscriptions_subscription_changelist"),
-        {"action": "bulk_pause", "_selected_action": [theirs.pk]},
-    )
-    theirs.refresh_from_db()
-    assert theirs.status == Subscription.Status.ACTIVE
-
-
 # ---------------------------------------------------------------------------- creating subscriptions
 
 

@@ -58,7 +58,12 @@ def test_creates_both_shops_and_prints_the_logins(seeded):
         "WELCOME10",
         "LOYAL5",
     }
-    for login in ("admin / admin", "staff@demo-shop.example / demo", "staff@other-shop.example / demo"):
+    for login in (
+        "admin / admin",
+        "staff@demo-shop.example / demo",
+        "staff@other-shop.example / demo",
+        "support@demo-shop.example / demo",
+    ):
         assert login in seeded
 
 
@@ -78,19 +83,38 @@ def test_logins_work(seeded, client, django_user_model, username, password, shop
         assert user.is_superuser
     else:
         assert user.membership.shop.domain == shop_domain
-        assert user.groups.filter(name="Shop staff").exists()
+        assert user.membership.role == "owner"
+        assert list(user.groups.values_list("name", flat=True)) == ["Shop owner"]
         assert user.has_perm("subscriptions.change_subscription")
         assert user.has_perm("webhooks.view_outboxevent")
 
 
-def test_staff_group_has_every_model_permission_of_the_shop_apps(seeded):
+def test_owner_group_has_every_model_permission_of_the_shop_apps(seeded):
     expected = Permission.objects.filter(
-        content_type__app_label__in=["subscriptions", "webhooks", "integrations", "loyalty", "notifications"],
+        content_type__app_label__in=[
+            "subscriptions",
+            "webhooks",
+            "integrations",
+            "loyalty",
+            "console",
+            "notifications",
+            "checkout",
+            "shopify",
+            "migration",
+        ],
         codename__regex=r"^(add|change|view|delete)_",
     )
-    group = Group.objects.get(name="Shop staff")
-    assert set(group.permissions.all()) == set(expected)
+    group = Group.objects.get(name="Shop owner")
+    assert set(expected) <= set(group.permissions.all())
     assert not group.permissions.filter(content_type__app_label="auth").exists()
+
+
+def test_support_login_is_read_only(seeded, client, django_user_model):
+    assert client.login(username="support@demo-shop.example", password="demo")
+    user = django_user_model.objects.get(username="support@demo-shop.example")
+    assert user.membership.role == "support"
+    assert user.has_perm("subscriptions.view_subscription")
+    assert not user.has_perm("subscriptions.change_subscription")
 
 
 def test_states_are_mixed_and_invariants_hold(seeded):

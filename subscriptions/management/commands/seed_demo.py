@@ -18,9 +18,10 @@ import random
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
+from io import StringIO
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
+from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection, models, transaction
 from django.utils import timezone
@@ -49,9 +50,6 @@ from subscriptions.models import (
 )
 from subscriptions.signals import demo_shop_seeded
 
-STAFF_GROUP = "Shop staff"
-STAFF_APPS = ("subscriptions", "webhooks", "integrations", "loyalty", "notifications")
-STAFF_ACTIONS = ("add", "change", "view", "delete")
 DEMO_PASSWORD = "demo"
 OTHER_SHOP_DOMAIN = "other-shop.example"
 BATCH_CUSTOMERS = 2000  # about 6,000 subscriptions and their rows per transaction
@@ -319,26 +317,22 @@ class Command(BaseCommand):
             admin.set_password("admin")
             admin.save(update_fields=["password"])
 
-        group, _ = Group.objects.get_or_create(name=STAFF_GROUP)
-        # Recomputed on every run so models added to these apps later are included.
-        group.permissions.set(
-            Permission.objects.filter(
-                content_type__app_label__in=STAFF_APPS,
-                codename__regex=rf"^({'|'.join(STAFF_ACTIONS)})_",
-            )
-        )
         logins = [("superuser (every shop)", "admin", "admin")]
-        for s in (shop, other):
-            username = f"staff@{s.domain}"
+        people = [(shop, "staff", "owner", "owner"), (other, "staff", "owner", "owner")]
+        people.append((shop, "support", "support", "read-only support"))
+        for s, who, role, label in people:
+            username = f"{who}@{s.domain}"
             user, created = User.objects.get_or_create(
                 username=username, defaults={"email": username, "is_staff": True}
             )
             if created:
                 user.set_password(DEMO_PASSWORD)
                 user.save(update_fields=["password"])
-            user.groups.add(group)
-            StaffMembership.objects.get_or_create(user=user, defaults={"shop": s, "role": "owner"})
-            logins.append((f"staff of {s.name}", username, DEMO_PASSWORD))
+            StaffMembership.objects.get_or_create(user=user, defaults={"shop": s, "role": role})
+            logins.append((f"{label} of {s.name}", username, DEMO_PASSWORD))
+        # The console's role groups (owner, staff, read-only support), when the console app is there.
+        if "setup_roles" in get_commands():
+            call_command("setup_roles", stdout=StringIO())
         return logins
 
     # ------------------------------------------------------------------ catalogue
