@@ -36,3 +36,6 @@ urlpatterns = [
     path("hooks/", include("integrations.urls")),
     path("account/", include("portal.urls")),
 ]
+
+# Under /vendor/ an unmatched URL answers a problem document like every other vendor error.
+handler404 = "subscriptions.api.common.vendor_page_not_found"

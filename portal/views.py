@@ -24,7 +24,7 @@ from subscriptions.actors import Actor
 from subscriptions.admin.tenancy import user_shop_id
 from subscriptions.errors import DomainError
 from subscriptions.models import Customer, IntervalUnit, Plan, Shop, Subscription, Variant, add_interval
-from subscriptions.selectors import effective_next_order_date
+from subscriptions.selectors import effective_next_order_date, parse_id
 
 SESSION_CUSTOMER = "portal_customer_id"
 SESSION_SHOP = "portal_shop_id"
@@ -172,6 +172,11 @@ def orders(request: HttpRequest, customer: Customer) -> HttpResponse:
 @customer_required
 def subscription_page(request: HttpRequest, customer: Customer, pk: int) -> HttpResponse:
     sub = selectors.portal_subscription_get(customer=customer, subscription_id=pk)
+    return _render_subscription(request, customer, sub)
+
+
+def _render_subscription(request: HttpRequest, customer: Customer, sub: Subscription, status: int = 200):
+    """The subscription page; with a 4xx status it answers a refused form, showing why (messages)."""
     return render(
         request,
         "portal/subscription.html",
@@ -196,6 +201,7 @@ def subscription_page(request: HttpRequest, customer: Customer, pk: int) -> Http
                 settings.STRIPE_PUBLISHABLE_KEY if portal_services.stripe_configured() else ""
             ),
         },
+        status=status,
     )
 
 
@@ -226,11 +232,12 @@ def loyalty(request: HttpRequest, customer: Customer) -> HttpResponse:
 @customer_required
 def loyalty_redeem(request: HttpRequest, customer: Customer) -> HttpResponse:
     reward_id, subscription_id = request.POST.get("reward", ""), request.POST.get("subscription", "")
-    if not reward_id.isdigit() or not subscription_id.isdigit():
+    reward_id, subscription_id = parse_id(reward_id), parse_id(subscription_id)
+    if reward_id is None or subscription_id is None:
         messages.error(request, _("Choose a reward and the subscription it is for."))
         return redirect("portal:loyalty")
-    reward = get_object_or_404(Reward, shop_id=customer.shop_id, active=True, pk=int(reward_id))
-    sub = selectors.portal_subscription_get(customer=customer, subscription_id=int(subscription_id))
+    reward = get_object_or_404(Reward, shop_id=customer.shop_id, active=True, pk=reward_id)
+    sub = selectors.portal_subscription_get(customer=customer, subscription_id=subscription_id)
     try:
         redemption = loyalty_services.reward_redeem(
             customer=customer, reward=reward, subscription=sub, actor=Actor.customer(customer.email)
@@ -450,14 +457,20 @@ def subscription_action(request: HttpRequest, customer: Customer, pk: int, actio
     try:
         text = handler(request, sub, Actor.customer(customer.email))
     except InvalidInput as exc:
+        # Invalid input is a 400 and a refused action a 409, each shown on the page it came from.
         for errors in exc.form.errors.values():
             for error in errors:
                 messages.error(request, error)
+        return _render_subscription(request, customer, _fresh(sub), status=400)
     except DomainError as exc:
         messages.error(request, exc.message)
-    else:
-        _confirm(request, sub, text)
+        return _render_subscription(request, customer, _fresh(sub), status=409)
+    _confirm(request, sub, text)
     return redirect("portal:subscription", pk=sub.pk)
+
+
+def _fresh(sub: Subscription) -> Subscription:
+    return selectors.portal_subscription_get(customer=sub.customer, subscription_id=sub.pk)
 
 
 def retention_offer(sub: Subscription, reason: str) -> dict | None:
@@ -482,7 +495,7 @@ def subscription_cancel(request: HttpRequest, customer: Customer, pk: int) -> Ht
         for errors in form.errors.values():
             for error in errors:
                 messages.error(request, error)
-        return redirect("portal:subscription", pk=sub.pk)
+        return _render_subscription(request, customer, sub, status=400)
     data = form.cleaned_data
     offer = None
     if not data["confirm"] and sub.status != Subscription.Status.CANCELLED:
@@ -501,6 +514,6 @@ def subscription_cancel(request: HttpRequest, customer: Customer, pk: int) -> Ht
         )
     except DomainError as exc:
         messages.error(request, exc.message)
-    else:
-        messages.success(request, _("Your subscription is cancelled. No further orders will be placed."))
+        return _render_subscription(request, customer, _fresh(sub), status=409)
+    messages.success(request, _("Your subscription is cancelled. No further orders will be placed."))
     return redirect("portal:subscription", pk=sub.pk)
