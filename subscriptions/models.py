@@ -527,6 +527,8 @@ class Order(models.Model):
         indexes = [
             models.Index(fields=["shop", "-created_at"], name="order_shop_recent_idx"),
             models.Index(fields=["shop", "status", "next_retry_date"], name="order_dunning_idx"),
+            # The portal's order lists (a customer's, a subscription's), newest first.
+            models.Index(fields=["customer", "-created_at"], name="order_customer_recent_idx"),
         ]
 
     def __str__(self) -> str:
