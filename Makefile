@@ -8,6 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
 .PHONY: help install run test lint bench migrations-check
 
@@ -16,7 +17,7 @@ help:
 	@echo "make test              install and run the test suite in parallel (PYTEST_ARGS=...)"
 	@echo "make lint              ruff check + ruff format --check"
 	@echo "make migrations-check  fail if models changed without a migration"
-	@echo "make bench             run the benchmarks (tests/benchmarks)"
+	@echo "make bench             run the benchmarks (BENCH_ARGS=\"--customers 20000\" or \"--quick\")"
 
 install: $(STAMP)
 
@@ -37,7 +38,7 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 
 bench: install
-	@if [ -d tests/benchmarks ]; then $(PY) -m tests.benchmarks; else echo "no tests/benchmarks yet: nothing to run"; fi
+	@if [ -d tests/benchmarks ]; then $(PY) -m tests.benchmarks $(BENCH_ARGS); else echo "no tests/benchmarks yet: nothing to run"; fi
 
 migrations-check: install
 	$(PY) manage.py makemigrations --check --dry-run

@@ -104,9 +104,15 @@ TEMPLATES = [
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL + a busy timeout let web, worker and beat share the embedded database.
+    # WAL + a busy timeout let web, worker and beat share the embedded database. IMMEDIATE: a
+    # transaction takes the write lock when it begins, so concurrent writers wait their turn (the
+    # busy timeout) instead of failing with "database is locked" when a read turns into a write.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        {
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+        }
     )
     DATABASES["default"]["TEST"] = (
         {"NAME": env("SQLITE_TEST_NAME", default="")} if env("SQLITE_TEST_NAME", default="") else {}

@@ -44,3 +44,6 @@ urlpatterns = [
     path("account/", include("portal.urls")),
     path("subscribe/", include("portal.checkout.urls")),
 ]
+
+# Under /vendor/ an unmatched URL answers a problem document like every other vendor error.
+handler404 = "subscriptions.api.common.vendor_page_not_found"

@@ -152,11 +152,24 @@ def points_bonus(
     return entry
 
 
+# Ledger columns are 32-bit integers: bounded adjustments keep every balance far below the limit.
+MAX_ADJUSTMENT = 1_000_000
+MAX_BALANCE = 1_000_000_000
+
+
 @transaction.atomic
 def points_adjust(*, customer: Customer, points: int, staff, reason: str) -> LedgerEntry:
     """A staff correction, up or down, with the reason on record. Never below zero."""
     if not isinstance(points, int) or isinstance(points, bool) or points == 0:
         raise DomainError("invalid_points", "Enter a whole number of points other than 0.", field="points")
+    if abs(points) > MAX_ADJUSTMENT:
+        raise DomainError(
+            "invalid_points", f"Adjust by at most {MAX_ADJUSTMENT:,} points at a time.", field="points"
+        )
+    if points > 0 and _lock_balance(customer).points + points > MAX_BALANCE:
+        raise DomainError(
+            "invalid_points", f"A balance cannot exceed {MAX_BALANCE:,} points.", field="points"
+        )
     if not (reason or "").strip():
         raise DomainError("required", "Say why the points are adjusted.", field="reason")
     return _append(

@@ -25,7 +25,7 @@ from subscriptions.actors import Actor
 from subscriptions.admin.tenancy import user_shop_id
 from subscriptions.errors import DomainError
 from subscriptions.models import Customer, IntervalUnit, Plan, Shop, Subscription, Variant, add_interval
-from subscriptions.selectors import effective_next_order_date
+from subscriptions.selectors import effective_next_order_date, parse_id
 
 SESSION_CUSTOMER = "portal_customer_id"
 SESSION_SHOP = "portal_shop_id"
@@ -238,11 +238,12 @@ def loyalty(request: HttpRequest, customer: Customer) -> HttpResponse:
 @customer_required
 def loyalty_redeem(request: HttpRequest, customer: Customer) -> HttpResponse:
     reward_id, subscription_id = request.POST.get("reward", ""), request.POST.get("subscription", "")
-    if not reward_id.isdigit() or not subscription_id.isdigit():
+    reward_id, subscription_id = parse_id(reward_id), parse_id(subscription_id)
+    if reward_id is None or subscription_id is None:
         messages.error(request, _("Choose a reward and the subscription it is for."))
         return redirect("portal:loyalty")
-    reward = get_object_or_404(Reward, shop_id=customer.shop_id, active=True, pk=int(reward_id))
-    sub = selectors.portal_subscription_get(customer=customer, subscription_id=int(subscription_id))
+    reward = get_object_or_404(Reward, shop_id=customer.shop_id, active=True, pk=reward_id)
+    sub = selectors.portal_subscription_get(customer=customer, subscription_id=subscription_id)
     try:
         redemption = loyalty_services.reward_redeem(
             customer=customer, reward=reward, subscription=sub, actor=Actor.customer(customer.email)
@@ -463,11 +464,23 @@ def subscription_action(request: HttpRequest, customer: Customer, pk: int, actio
         text = handler(request, sub, Actor.customer(customer.email))
     except (InvalidInput, DomainError) as exc:
         if action in INLINE_ERRORS:
-            return _page_with_field_error(request, customer, sub, action, exc)
+            return _page_with_field_error(request, customer, _fresh(sub), action, exc)
+        # Invalid input is a 400 and a refused action a 409, each shown on the page it came from.
         _report(request, exc)
-    else:
-        _confirm(request, sub, text)
+        return _render_subscription(
+            request, customer, _fresh(sub), status=400 if isinstance(exc, InvalidInput) else 409
+        )
+    _confirm(request, sub, text)
     return redirect("portal:subscription", pk=sub.pk)
+
+
+def _fresh(sub: Subscription) -> Subscription:
+    return selectors.portal_subscription_get(customer=sub.customer, subscription_id=sub.pk)
+
+
+def _render_subscription(request: HttpRequest, customer: Customer, sub: Subscription, status: int = 200):
+    """The subscription page; with a 4xx status it answers a refused form, showing why (messages)."""
+    return _subscription_page(request, customer, sub, status=status)
 
 
 # Actions whose errors are shown next to their field on the page, with what was typed kept.
@@ -514,7 +527,7 @@ def subscription_cancel(request: HttpRequest, customer: Customer, pk: int) -> Ht
         for errors in form.errors.values():
             for error in errors:
                 messages.error(request, error)
-        return redirect("portal:subscription", pk=sub.pk)
+        return _render_subscription(request, customer, sub, status=400)
     data = form.cleaned_data
     offer = None
     if not data["confirm"] and sub.status != Subscription.Status.CANCELLED:
@@ -533,6 +546,6 @@ def subscription_cancel(request: HttpRequest, customer: Customer, pk: int) -> Ht
         )
     except DomainError as exc:
         messages.error(request, exc.message)
-    else:
-        messages.success(request, _("Your subscription is cancelled. No further orders will be placed."))
+        return _render_subscription(request, customer, _fresh(sub), status=409)
+    messages.success(request, _("Your subscription is cancelled. No further orders will be placed."))
     return redirect("portal:subscription", pk=sub.pk)

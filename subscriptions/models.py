@@ -552,6 +552,8 @@ class Order(models.Model):
             models.Index(fields=["shop", "status", "next_retry_date"], name="order_dunning_idx"),
             # The console dashboard's revenue of the last 30 days.
             models.Index(fields=["shop", "paid_at"], name="order_shop_paid_idx"),
+            # The portal's order lists (a customer's, a subscription's), newest first.
+            models.Index(fields=["customer", "-created_at"], name="order_customer_recent_idx"),
         ]
 
     def __str__(self) -> str:

@@ -43,21 +43,36 @@ def subscriptions_with_details(
     )
 
 
+MAX_ID = 2**63 - 1  # the largest primary key any database here stores
+
+
+def parse_id(value) -> int | None:
+    """`value` as a primary key when it is one: ASCII digits ("²".isdigit() is true too) in range."""
+    text = str(value)
+    if text.isascii() and text.isdigit() and len(text) <= 19 and int(text) <= MAX_ID:
+        return int(text)
+    return None
+
+
 def subscription_get(*, shop: Shop, subscription_id, customer_id=None) -> Subscription:
     """One subscription of this shop (and of this customer when given), by our id or its external id; 404 otherwise."""
     queryset = subscriptions_with_details(Subscription.objects.filter(shop=shop))
     if customer_id is not None:
-        queryset = queryset.filter(customer_id=customer_id)
+        # Partners send our id or the shop's external id; anything else simply matches nothing.
+        customer = Q(customer__external_id=str(customer_id))
+        if parse_id(customer_id) is not None:
+            customer |= Q(customer_id=parse_id(customer_id))
+        queryset = queryset.filter(customer)
     lookup = Q(external_id=str(subscription_id))
-    if str(subscription_id).isdigit():
-        lookup |= Q(pk=int(subscription_id))
+    if parse_id(subscription_id) is not None:
+        lookup |= Q(pk=parse_id(subscription_id))
     return get_object_or_404(queryset.filter(lookup).order_by("-pk")[:1])
 
 
 def customer_get(*, shop: Shop, customer_id) -> Customer:
     lookup = Q(external_id=str(customer_id))
-    if str(customer_id).isdigit():
-        lookup |= Q(pk=int(customer_id))
+    if parse_id(customer_id) is not None:
+        lookup |= Q(pk=parse_id(customer_id))
     return get_object_or_404(Customer.objects.filter(shop=shop).filter(lookup).order_by("-pk")[:1])
 
 
@@ -132,8 +147,8 @@ def customers_by_email_or_name(*, shop: Shop, text: str, limit: int = 20) -> lis
 
 def _by_id_or_external_id(queryset: QuerySet, value):
     lookup = Q(external_id=str(value))
-    if str(value).isdigit():
-        lookup |= Q(pk=int(value))
+    if parse_id(value) is not None:
+        lookup |= Q(pk=parse_id(value))
     return get_object_or_404(queryset.filter(lookup).order_by("-pk")[:1])
 
 

@@ -71,7 +71,11 @@ class RedeemIn(Input):
 
 
 class AdjustIn(Input):
-    points = serializers.IntegerField(help_text="Signed: positive adds points, negative removes them.")
+    points = serializers.IntegerField(
+        min_value=-1_000_000,
+        max_value=1_000_000,
+        help_text="Signed: positive adds points, negative removes them.",
+    )
     reason = serializers.CharField(max_length=255)
 
     def validate_points(self, value):

@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import CursorPagination, PageNumberPagination
@@ -148,14 +148,24 @@ class SmartrrPagination(PageNumberPagination):
             raise exceptions.ValidationError({"pageSize": [f"Must be between 1 and {self.max_page_size}."]})
         return size
 
+    def paginate_queryset(self, queryset, request, view=None):
+        """A page past the last one is an empty page (as Smartrr answers), not a 404."""
+        self.request = request
+        paginator = self.django_paginator_class(queryset, self.get_page_size(request))
+        self.paginator, self.number = paginator, self.get_page_number(request, paginator)
+        if self.number > paginator.num_pages:
+            return []
+        self.page = paginator.page(self.number)
+        return list(self.page)
+
     def get_paginated_response(self, data):
         return Response(
             {
                 "data": data,
-                "pageNumber": self.page.number - 1,
-                "pageSize": self.page.paginator.per_page,
-                "pageCount": self.page.paginator.num_pages,
-                "totalCount": self.page.paginator.count,
+                "pageNumber": self.number - 1,
+                "pageSize": self.paginator.per_page,
+                "pageCount": self.paginator.num_pages,
+                "totalCount": self.paginator.count,
             }
         )
 
@@ -212,3 +222,21 @@ class VendorView(GenericAPIView):
         )
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
+
+
+def vendor_page_not_found(request, exception=None):
+    """Django's 404 for URLs no route matches: a problem document under /vendor/ (an id that is not
+    a number, a path with a typo), Django's own page elsewhere."""
+    if not request.path.startswith("/vendor/"):
+        from django.views.defaults import page_not_found
+
+        return page_not_found(request, exception)
+    body = {
+        "type": PROBLEM_TYPE_BASE + "not_found",
+        "title": TITLES[404],
+        "status": 404,
+        "detail": "No such resource.",
+        "code": "not_found",
+        "errors": [],
+    }
+    return JsonResponse(body, status=404, content_type="application/problem+json")

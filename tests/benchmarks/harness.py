@@ -37,6 +37,8 @@ class Result:
 
     @property
     def passed(self) -> bool:
+        if self.extra.get("errors"):  # a load test with errors fails whatever its speed
+            return False
         if self.ratio_min is not None and self.ratio < self.ratio_min:
             return False
         return not (self.ratio_max is not None and self.ratio > self.ratio_max)
@@ -64,6 +66,23 @@ def machine() -> dict:
         "python": platform.python_version(),
         "platform": platform.platform(),
     }
+
+
+def database_description(ctx: Context) -> str:
+    """ "PostgreSQL 15.8" or "SQLite 3.45.1": what the figures were measured on."""
+    try:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute("SHOW server_version")
+                return f"PostgreSQL {cursor.fetchone()[0].split()[0]}"
+            if connection.vendor == "sqlite":
+                cursor.execute("SELECT sqlite_version()")
+                return f"SQLite {cursor.fetchone()[0]}"
+            return connection.vendor
+    except Exception:  # the report still names the URL scheme
+        return ctx.database_url.split("://", 1)[0]
 
 
 def manage(ctx: Context, *args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -159,7 +178,7 @@ def median(values: list[float]) -> float:
 
 def write_report(results: list[Result], ctx: Context, out_dir: Path) -> None:
     out_dir.mkdir(exist_ok=True)
-    database = ctx.database_url.split("://", 1)[0]
+    database = database_description(ctx)
     info = {"machine": machine(), "database": database, "customers": ctx.customers, "quick": ctx.quick}
     rows = []
     for r in results:
