@@ -155,6 +155,22 @@ class Integration(models.Model):
     def __str__(self) -> str:
         return f"{self.partner} ({self.get_state_display()})"
 
+    @classmethod
+    def live(cls, partner: str, **config) -> "Integration | None":
+        """The connected (or needing attention) integration of `partner` whose config matches, with
+        its shop: how an inbound hook finds whom it is for. None when a looked-up value is blank."""
+        if not all(str(value or "").strip() for value in config.values()):
+            return None
+        return (
+            cls.objects.select_related("shop")
+            .filter(
+                partner=partner,
+                state__in=(cls.State.CONNECTED, cls.State.NEEDS_ATTENTION),
+                **{f"config__{name}": value for name, value in config.items()},
+            )
+            .first()
+        )
+
 
 class InboundMessage(models.Model):
     """An inbound partner request already acted on (dedupe: partners retry)."""

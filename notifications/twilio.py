@@ -187,17 +187,7 @@ def signature_valid(auth_token: str, url: str, params: dict, presented: str | No
 
 
 def integration_for_token(token: str) -> Integration | None:
-    if not token:
-        return None
-    return (
-        Integration.objects.select_related("shop")
-        .filter(
-            partner=KEY,
-            state__in=(Integration.State.CONNECTED, Integration.State.NEEDS_ATTENTION),
-            config__inbound_token=token,
-        )
-        .first()
-    )
+    return Integration.live(KEY, inbound_token=token)
 
 
 register_partner(

@@ -41,9 +41,9 @@ def magic_link_create(*, customer: Customer) -> str:
     return settings.SITE_URL + reverse("portal:magic_link", args=[token])
 
 
-def _over_limit(key: str) -> bool:
-    """Count one request against `key`; True once more than the limit fall in the window."""
-    window = settings.PORTAL_LOGIN_RATE_WINDOW_SECONDS
+def over_limit(key: str, *, limit: int, window: int) -> bool:
+    """Count one request against `key` in the shared cache; True once more than `limit` fall in the
+    `window` (seconds) that began with the first of them."""
     if cache.add(key, 1, timeout=window):
         count = 1
     else:
@@ -52,7 +52,13 @@ def _over_limit(key: str) -> bool:
         except ValueError:  # expired between add and incr
             cache.set(key, 1, timeout=window)
             count = 1
-    return count > settings.PORTAL_LOGIN_RATE_LIMIT
+    return count > limit
+
+
+def _over_limit(key: str) -> bool:
+    return over_limit(
+        key, limit=settings.PORTAL_LOGIN_RATE_LIMIT, window=settings.PORTAL_LOGIN_RATE_WINDOW_SECONDS
+    )
 
 
 def magic_link_request(*, shop: Shop, email: str, ip: str, next_path: str = "") -> bool:

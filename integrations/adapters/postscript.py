@@ -196,17 +196,7 @@ def connect(integration: Integration) -> None:
 
 
 def integration_for_token(token: str) -> Integration | None:
-    if not token:
-        return None
-    return (
-        Integration.objects.select_related("shop")
-        .filter(
-            partner=KEY,
-            state__in=(Integration.State.CONNECTED, Integration.State.NEEDS_ATTENTION),
-            config__inbound_token=token,
-        )
-        .first()
-    )
+    return Integration.live(KEY, inbound_token=token)
 
 
 def postscript_reply_handle(*, integration: Integration, message_id: str, from_number: str, body: str) -> str:

@@ -302,18 +302,7 @@ def send(integration: Integration, event: OutboxEvent, delivery: Delivery) -> Ht
 
 def integration_for_domain(shopify_domain: str) -> Integration | None:
     """The connected Flow integration of the shop with this myshopify domain."""
-    domain = (shopify_domain or "").strip().lower()
-    if not domain:
-        return None
-    return (
-        Integration.objects.select_related("shop")
-        .filter(
-            partner=KEY,
-            state__in=(Integration.State.CONNECTED, Integration.State.NEEDS_ATTENTION),
-            config__shop_domain=domain,
-        )
-        .first()
-    )
+    return Integration.live(KEY, shop_domain=(shopify_domain or "").strip().lower())
 
 
 def _skip_next_order(*, shop: Shop, properties: dict) -> str:

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -23,7 +22,7 @@ from loyalty import services as loyalty_services
 from loyalty.models import ReferralCode
 from portal.checkout.models import Checkout
 from portal.checkout.selectors import CART_SESSION_KEY, MAX_CART_LINES, CartLine, cart_groups, cart_raw
-from portal.services import TEST_CARD_TOKENS, card_brand
+from portal.services import TEST_CARD_TOKENS, card_brand, over_limit
 from subscriptions import services
 from subscriptions.actors import Actor
 from subscriptions.adapters.payments import ChargeResult, gateway_for
@@ -82,16 +81,7 @@ def checkout_rate_limited(*, ip: str) -> bool:
     """Count one order attempt for this IP address; True once it passed the limit for the window
     (SUBSCRIBE_RATE_LIMIT per SUBSCRIBE_RATE_WINDOW_SECONDS, in the shared cache)."""
     key = "subscribe:ip:" + hashlib.sha256((ip or "unknown").encode()).hexdigest()
-    window = settings.SUBSCRIBE_RATE_WINDOW_SECONDS
-    if cache.add(key, 1, timeout=window):
-        count = 1
-    else:
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=window)
-            count = 1
-    return count > settings.SUBSCRIBE_RATE_LIMIT
+    return over_limit(key, limit=settings.SUBSCRIBE_RATE_LIMIT, window=settings.SUBSCRIBE_RATE_WINDOW_SECONDS)
 
 
 # ---------------------------------------------------------------- checkout

@@ -4,13 +4,15 @@ Each view parses input, calls one service or selector, renders the Smartrr shape
 """
 
 from django.db import transaction
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
 from subscriptions import services
 from subscriptions.api import smartrr_serializers as s
 from subscriptions.api.common import SmartrrPagination, VendorView
+from subscriptions.api.smartrr_extra_serializers import ProblemSerializer
 from subscriptions.errors import DomainError
 from subscriptions.models import Address, PaymentMethod, Plan, Subscription, Variant
 from subscriptions.selectors import (
@@ -252,11 +254,23 @@ class PurchaseStateListView(VendorView):
         tags=["Purchase states"],
         summary="Create Purchase State",
         request=s.PurchaseStateCreateInput,
-        responses={201: s.PurchaseStateSerializer},
+        responses={
+            201: s.PurchaseStateSerializer,
+            404: OpenApiResponse(
+                ProblemSerializer,
+                description="custRelId, sellingPlanId or an item's variant is not one of this shop's "
+                "(another shop's ids are 404 too); the problem's errors name the field.",
+            ),
+        },
     )
     def post(self, request):
         data = self.parse(s.PurchaseStateCreateInput)
-        customer = customer_get(shop=self.shop, customer_id=data["custRelId"])
+        try:
+            customer = customer_get(shop=self.shop, customer_id=data["custRelId"])
+        except Http404:
+            raise DomainError(
+                "not_found", "That customer does not exist in this shop.", field="custRelId"
+            ) from None
         plan = Plan.objects.filter(shop=self.shop, pk=data["sellingPlanId"]).select_related("program").first()
         if plan is None:
             raise DomainError(
