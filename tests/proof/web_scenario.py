@@ -54,7 +54,9 @@ def report() -> dict:
             else None,
             "skipped": SkippedDate.objects.filter(subscription=subscription).count(),
             "activity": list(
-                ActivityLog.objects.filter(subscription=subscription).order_by("pk").values_list("action", flat=True)
+                ActivityLog.objects.filter(subscription=subscription)
+                .order_by("pk")
+                .values_list("action", flat=True)
             ),
             "events": events.get(str(subscription.pk), []),
         }
