@@ -9,7 +9,7 @@ import hashlib
 import json
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.http import HttpResponse
 from django.utils import timezone
 
@@ -80,45 +80,58 @@ class IdempotencyMiddleware:
         IdempotencyRecord.objects.filter(
             api_key=api_key, key=idem_key, created_at__lt=timezone.now() - TTL
         ).delete()
-        try:
-            with transaction.atomic():
-                record = IdempotencyRecord.objects.create(
-                    api_key=api_key, key=idem_key, request_fingerprint=fingerprint
-                )
-        except IntegrityError:
-            existing = IdempotencyRecord.objects.get(api_key=api_key, key=idem_key)
-            if existing.request_fingerprint != fingerprint:
-                return _problem(
-                    422,
-                    "Unprocessable request",
-                    "This Idempotency-Key was already used with a different request.",
-                    "idempotency_key_reused",
-                )
-            if existing.status_code is None:
-                return _problem(
-                    409,
-                    "Conflict",
-                    "A request with this Idempotency-Key is still being processed.",
-                    "idempotency_in_progress",
-                )
-            replay = HttpResponse(
-                bytes(existing.response_body or b""),
-                status=existing.status_code,
-                content_type=existing.content_type or "application/json",
-            )
-            replay["Idempotent-Replayed"] = "true"
-            return replay
-        response = self.get_response(request)
-        if response.status_code >= 500 or response.status_code in (401, 429):
-            record.delete()  # not an answer worth replaying: let the retry run for real
+        # One transaction for the record, the view's change and the recorded answer: a process killed
+        # anywhere in between (web server SIGKILLed, connection lost) leaves neither the change nor a
+        # key stuck "in progress", so the client's retry runs for real; a concurrent duplicate waits
+        # on the key's row lock and then replays the committed answer.
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    record = IdempotencyRecord.objects.create(
+                        api_key=api_key, key=idem_key, request_fingerprint=fingerprint
+                    )
+            except IntegrityError:
+                return self._existing(api_key, idem_key, fingerprint)
+            response = self.get_response(request)
+            if response.status_code >= 500 or response.status_code in (401, 429):
+                try:
+                    with transaction.atomic():
+                        record.delete()  # not an answer worth replaying: let the retry run for real
+                except DatabaseError:
+                    transaction.set_rollback(True)  # the view broke the transaction: undo it all
+                return response
+            if hasattr(response, "render") and not response.is_rendered:
+                response.render()
+            record.status_code = response.status_code
+            record.response_body = response.content
+            record.content_type = response.get("Content-Type", "")
+            record.save(update_fields=["status_code", "response_body", "content_type"])
             return response
-        if hasattr(response, "render") and not response.is_rendered:
-            response.render()
-        record.status_code = response.status_code
-        record.response_body = response.content
-        record.content_type = response.get("Content-Type", "")
-        record.save(update_fields=["status_code", "response_body", "content_type"])
-        return response
+
+    @staticmethod
+    def _existing(api_key, idem_key: str, fingerprint: str) -> HttpResponse:
+        existing = IdempotencyRecord.objects.get(api_key=api_key, key=idem_key)
+        if existing.request_fingerprint != fingerprint:
+            return _problem(
+                422,
+                "Unprocessable request",
+                "This Idempotency-Key was already used with a different request.",
+                "idempotency_key_reused",
+            )
+        if existing.status_code is None:
+            return _problem(
+                409,
+                "Conflict",
+                "A request with this Idempotency-Key is still being processed.",
+                "idempotency_in_progress",
+            )
+        replay = HttpResponse(
+            bytes(existing.response_body or b""),
+            status=existing.status_code,
+            content_type=existing.content_type or "application/json",
+        )
+        replay["Idempotent-Replayed"] = "true"
+        return replay
 
 
 class GorgiasTicketNoteMiddleware:

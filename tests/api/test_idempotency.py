@@ -136,3 +136,33 @@ def test_post_create_is_replayed_too(api, world):
     assert first.status_code == 201, first.content
     assert second.status_code == 201 and second.json()["id"] == first.json()["id"]
     assert world.customer.subscriptions.count() == 2  # the world's one + exactly one created
+
+
+class Killed(BaseException):
+    """What a SIGKILLed web worker looks like from inside: the request never returns an answer."""
+
+
+def test_a_request_killed_after_its_change_leaves_no_change_and_no_stuck_key(api, world, monkeypatch):
+    from subscriptions import services
+
+    real_skip = services.subscription_skip
+
+    def skip_then_die(**kwargs):
+        real_skip(**kwargs)  # the change is written...
+        raise Killed  # ...and the process dies before the answer is recorded
+
+    before = _counts(world)
+    monkeypatch.setattr(services, "subscription_skip", skip_then_die)
+    with pytest.raises(Killed):
+        api.put(_skip_url(world), {}, format="json", HTTP_IDEMPOTENCY_KEY="killed-1")
+    assert _counts(world) == before  # nothing half-done survives the kill
+    assert not IdempotencyRecord.objects.filter(key="killed-1").exists()
+
+    monkeypatch.setattr(services, "subscription_skip", real_skip)
+    retry = api.put(_skip_url(world), {}, format="json", HTTP_IDEMPOTENCY_KEY="killed-1")
+    replay = api.put(_skip_url(world), {}, format="json", HTTP_IDEMPOTENCY_KEY="killed-1")
+
+    assert retry.status_code == 200, retry.content  # not 409 "still being processed" forever
+    assert not retry.has_header("Idempotent-Replayed")
+    assert replay["Idempotent-Replayed"] == "true" and replay.content == retry.content
+    assert _counts(world) == (before[0] + 1, before[1] + 1, before[2] + 1)
