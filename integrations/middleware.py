@@ -9,7 +9,7 @@ import hashlib
 import json
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpResponse
 from django.utils import timezone
 
@@ -94,11 +94,9 @@ class IdempotencyMiddleware:
                 return self._existing(api_key, idem_key, fingerprint)
             response = self.get_response(request)
             if response.status_code >= 500 or response.status_code in (401, 429):
-                try:
-                    with transaction.atomic():
-                        record.delete()  # not an answer worth replaying: let the retry run for real
-                except DatabaseError:
-                    transaction.set_rollback(True)  # the view broke the transaction: undo it all
+                # Not an answer worth replaying, and a server error must not leave half a change:
+                # undo everything, key included, so the retry runs for real.
+                transaction.set_rollback(True)
                 return response
             if hasattr(response, "render") and not response.is_rendered:
                 response.render()
