@@ -2,6 +2,9 @@ import datetime as dt
 import re
 
 from django import template
+from django.utils.formats import localize
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -45,3 +48,29 @@ def brand_style(shop) -> str:
         colour = DEFAULT_BRAND
     colour = colour.lower()
     return f"--brand: {colour}; --brand-text: {brand_text_colour(colour)}"
+
+
+def variant_options(variants) -> list[tuple[int, str]]:
+    """Each variant's <option> for the swap and add-product selects, rendered once per page rather than
+    once per subscription line (as `{{ variant.pk }}`, `{{ variant.price }}` ... would render them)."""
+    return [
+        (
+            variant.pk,
+            format_html(
+                '<option value="{}">{} — {} ({})</option>',
+                localize(variant.pk),
+                variant.product.title,
+                variant.title,
+                localize(variant.price),
+            ),
+        )
+        for variant in variants
+    ]
+
+
+@register.filter
+def options_except(options: list[tuple[int, str]], variant_id) -> str:
+    """The pre-rendered options, leaving out `variant_id` (a line's own variant) when given."""
+    return mark_safe(
+        "".join(html for pk, html in options if pk != variant_id)
+    )  # each option built by format_html
