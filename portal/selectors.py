@@ -32,16 +32,23 @@ def _with_total(subscription: Subscription) -> Subscription:
 
 def portal_subscriptions(*, customer: Customer) -> list[Subscription]:
     """The customer's subscriptions, live ones first, newest first."""
+    # The lists show no address or card, and the customer is the one given: join only the plan.
     queryset = subscriptions_with_details(
-        Subscription.objects.filter(shop_id=customer.shop_id, customer=customer)
+        Subscription.objects.filter(shop_id=customer.shop_id, customer=customer), related=()
     ).order_by("status", "-created_at", "-id")
-    return [_with_total(sub) for sub in queryset]
+    return [_with_total(_of(sub, customer)) for sub in queryset]
+
+
+def _of(subscription: Subscription, customer: Customer) -> Subscription:
+    subscription.customer = customer  # the row the query was scoped to, with its shop loaded
+    return subscription
 
 
 def portal_subscription_get(*, customer: Customer, subscription_id: int) -> Subscription:
     """One subscription of this customer; another customer's (or shop's) id is a 404."""
     queryset = subscriptions_with_details(
-        Subscription.objects.filter(shop_id=customer.shop_id, customer=customer)
+        Subscription.objects.filter(shop_id=customer.shop_id, customer=customer),
+        related=("payment_method", "shipping_address"),
     ).prefetch_related(
         Prefetch("plan__program__plans", queryset=Plan.objects.filter(active=True).order_by("id")),
         Prefetch(
@@ -53,7 +60,7 @@ def portal_subscription_get(*, customer: Customer, subscription_id: int) -> Subs
     subscription = queryset.filter(pk=subscription_id).first()
     if subscription is None:
         raise Http404("No such subscription")
-    return _with_total(subscription)
+    return _with_total(_of(subscription, customer))
 
 
 def purchasable_variants(*, shop_id: int) -> list[Variant]:

@@ -187,13 +187,13 @@ def _subscription_page(request: HttpRequest, customer: Customer, sub: Subscripti
             "orders": selectors.portal_orders(customer=customer, subscription=sub)[:20],
             "live": sub.status != Subscription.Status.CANCELLED,
             "active": sub.status == Subscription.Status.ACTIVE,
-            "pause_form": forms.PauseForm(),
-            "cancel_form": forms.CancelForm(),
-            "gift_form": forms.GiftForm(auto_id="gift_%s"),  # ids unique next to address_form
+            "pause_form": forms.blank(forms.PauseForm),
+            "cancel_form": forms.blank(forms.CancelForm),
+            "gift_form": forms.blank(forms.GiftForm, auto_id="gift_%s"),  # ids unique next to address_form
             "address_form": forms.AddressForm(
                 initial=sub.shipping_address.as_dict() if sub.shipping_address else None
             ),
-            "card_form": forms.CardForm(),
+            "card_form": forms.blank(forms.CardForm),
             "discount_form": forms.DiscountForm(),
             "stripe_publishable_key": (
                 settings.STRIPE_PUBLISHABLE_KEY if portal_services.stripe_configured() else ""
