@@ -63,23 +63,27 @@ def portal_subscription_get(*, customer: Customer, subscription_id: int) -> Subs
     return _with_total(_of(subscription, customer))
 
 
-def purchasable_variants(*, shop_id: int) -> list[Variant]:
+def purchasable_variants(*, shop_id: int) -> list[tuple[int, str, str, Decimal]]:
+    """(id, product title, variant title, price) of every variant a customer can swap to or add: plain
+    rows, as the page only lists them (a model instance per variant of the shop costs far more)."""
     queryset = (
         Variant.objects.filter(shop_id=shop_id, available=True, archived=False, product__active=True)
         .filter(Q(inventory__isnull=True) | Q(inventory__gt=0))
-        .select_related("product")
         .order_by("product__title", "title", "id")
     )
-    return list(queryset)
+    return list(queryset.values_list("id", "product__title", "title", "price"))
 
 
-def portal_orders(*, customer: Customer, subscription: Subscription | None = None) -> QuerySet[Order]:
+def portal_orders(
+    *, customer: Customer, subscription: Subscription | None = None, with_lines: bool = True
+) -> QuerySet[Order]:
+    """The customer's orders, newest first; `with_lines=False` for a list that shows no lines."""
     queryset = Order.objects.filter(shop_id=customer.shop_id, customer=customer)
     if subscription is not None:
         queryset = queryset.filter(subscription=subscription)
-    return queryset.prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("id"))).order_by(
-        "-created_at", "-id"
-    )
+    if with_lines:
+        queryset = queryset.prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("id")))
+    return queryset.order_by("-created_at", "-id")
 
 
 def retention_discount_code(*, shop_id: int) -> DiscountCode | None:

@@ -184,7 +184,7 @@ def _subscription_page(request: HttpRequest, customer: Customer, sub: Subscripti
             "next_order_date": effective_next_order_date(sub),
             "plans": list(sub.plan.program.plans.all()),
             "variant_options": variant_options(selectors.purchasable_variants(shop_id=customer.shop_id)),
-            "orders": selectors.portal_orders(customer=customer, subscription=sub)[:20],
+            "orders": selectors.portal_orders(customer=customer, subscription=sub, with_lines=False)[:20],
             "live": sub.status != Subscription.Status.CANCELLED,
             "active": sub.status == Subscription.Status.ACTIVE,
             "pause_form": forms.blank(forms.PauseForm),

@@ -51,20 +51,17 @@ def brand_style(shop) -> str:
 
 
 def variant_options(variants) -> list[tuple[int, str]]:
-    """Each variant's <option> for the swap and add-product selects, rendered once per page rather than
-    once per subscription line (as `{{ variant.pk }}`, `{{ variant.price }}` ... would render them)."""
+    """Each variant's <option> for the swap and add-product selects from (id, product title, title,
+    price) rows, rendered once per page rather than once per subscription line, escaped and localized
+    as `{{ variant.pk }}`, `{{ variant.price }}` ... would be."""
     return [
         (
-            variant.pk,
+            pk,
             format_html(
-                '<option value="{}">{} — {} ({})</option>',
-                localize(variant.pk),
-                variant.product.title,
-                variant.title,
-                localize(variant.price),
+                '<option value="{}">{} — {} ({})</option>', localize(pk), product, title, localize(price)
             ),
         )
-        for variant in variants
+        for pk, product, title, price in variants
     ]
 
 

@@ -20,8 +20,8 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 # Session, customer, the subscription with its lines, skips, the program's plans and its discounts,
-# the shop's variants, the orders with their lines.
-SUBSCRIPTION_PAGE_MAX = 10
+# the shop's variants, the subscription's orders (the page shows no order lines).
+SUBSCRIPTION_PAGE_MAX = 9
 OVERVIEW_MAX = 5  # session, customer, subscriptions, their lines, their skips
 ORDERS_MAX = 4  # session, customer, orders, their lines
 
