@@ -154,3 +154,13 @@ def blank(form_class: type[forms.Form], auto_id: str = "id_%s") -> RenderedForm:
     """The page's unbound `form_class`, the same HTML every time for a language: rendered the first
     time only (widgets and labels each render a template; the subscription page holds dozens)."""
     return _blank(form_class, auto_id, get_language())
+
+
+def prefilled(form_class: type[forms.Form], initial: dict | None) -> RenderedForm:
+    """The page's unbound `form_class` showing `initial`: the labels as rendered once (`blank`), only
+    the inputs, which hold the values, rendered each time."""
+    labels = blank(form_class)
+    if not initial:
+        return labels
+    form = form_class(initial=initial)
+    return RenderedForm({bf.name: RenderedField(labels[bf.name].label_tag, str(bf)) for bf in form})

@@ -190,8 +190,8 @@ def _subscription_page(request: HttpRequest, customer: Customer, sub: Subscripti
             "pause_form": forms.blank(forms.PauseForm),
             "cancel_form": forms.blank(forms.CancelForm),
             "gift_form": forms.blank(forms.GiftForm, auto_id="gift_%s"),  # ids unique next to address_form
-            "address_form": forms.AddressForm(
-                initial=sub.shipping_address.as_dict() if sub.shipping_address else None
+            "address_form": forms.prefilled(
+                forms.AddressForm, sub.shipping_address.as_dict() if sub.shipping_address else None
             ),
             "card_form": forms.blank(forms.CardForm),
             "discount_form": forms.DiscountForm(),

@@ -93,3 +93,19 @@ def test_orders_page_queries_do_not_grow_with_orders(signed_in, customer):
     big_count, _ = _count(signed_in, "/account/orders/")
 
     assert big_count == small_count <= ORDERS_MAX
+
+
+def test_subscription_page_shows_a_changed_price_and_address_at_once(signed_in, customer):
+    variant = _variants(customer.shop, 1)[0]
+    sub = _subscription_with_everything(customer, _variants(customer.shop, 1))
+    url = f"/account/subscriptions/{sub.pk}/"
+    assert "(20.00)</option>" in signed_in.get(url).content.decode()
+
+    variant.price = "21.50"
+    variant.save()
+    sub.shipping_address.city = "Lisbon"
+    sub.shipping_address.save()
+    html = signed_in.get(url).content.decode()
+
+    assert f'<option value="{variant.pk}">{variant.product.title} — Size 0 (21.50)</option>' in html
+    assert 'name="city" value="Lisbon"' in html
