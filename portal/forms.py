@@ -152,7 +152,8 @@ def _blank(form_class: type[forms.Form], auto_id: str, language: str | None) -> 
 
 def blank(form_class: type[forms.Form], auto_id: str = "id_%s") -> RenderedForm:
     """The page's unbound `form_class`, the same HTML every time for a language: rendered the first
-    time only (widgets and labels each render a template; the subscription page holds dozens)."""
+    time only (widgets and labels each render a template; the subscription page holds dozens). Only
+    for forms whose blank HTML never changes: no initial value or choice computed per request."""
     return _blank(form_class, auto_id, get_language())
 
 

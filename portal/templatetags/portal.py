@@ -75,7 +75,6 @@ def _variant_option(pk, product: str, title: str, price: str, language: str | No
 
 @register.filter
 def options_except(options: list[tuple[int, str]], variant_id) -> str:
-    """The pre-rendered options, leaving out `variant_id` (a line's own variant) when given."""
-    return mark_safe(
-        "".join(html for pk, html in options if pk != variant_id)
-    )  # each option built by format_html
+    """The pre-rendered options (each escaped by format_html), leaving out `variant_id` (a line's own
+    variant) when given."""
+    return mark_safe("".join(html for pk, html in options if pk != variant_id))
