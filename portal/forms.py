@@ -1,6 +1,9 @@
 """Portal forms: parse and label the input; the services decide what is allowed."""
 
+import functools
+
 from django import forms
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 
@@ -109,3 +112,56 @@ class CardForm(forms.Form):
 
 class DiscountForm(forms.Form):
     code = forms.CharField(label=_("Discount code"), max_length=64)
+
+
+# ---------------------------------------------------------------- blank forms, rendered once
+
+
+class RenderedField:
+    """A blank form's field as the page shows it: `{{ field.label_tag }} {{ field }}`."""
+
+    def __init__(self, label_tag: str, html: str):
+        self.label_tag = label_tag
+        self.html = html
+
+    def __html__(self) -> str:
+        return self.html
+
+    def __str__(self) -> str:
+        return self.html
+
+
+class RenderedForm:
+    """A blank form rendered once: iterate it for its fields, or name one (`{{ form.months }}`)."""
+
+    def __init__(self, fields: dict[str, RenderedField]):
+        self.fields = fields
+
+    def __iter__(self):
+        return iter(self.fields.values())
+
+    def __getitem__(self, name: str) -> RenderedField:
+        return self.fields[name]
+
+
+@functools.lru_cache(maxsize=64)
+def _blank(form_class: type[forms.Form], auto_id: str, language: str | None) -> RenderedForm:
+    form = form_class(auto_id=auto_id)
+    return RenderedForm({bf.name: RenderedField(bf.label_tag(), str(bf)) for bf in form})
+
+
+def blank(form_class: type[forms.Form], auto_id: str = "id_%s") -> RenderedForm:
+    """The page's unbound `form_class`, the same HTML every time for a language: rendered the first
+    time only (widgets and labels each render a template; the subscription page holds dozens). Only
+    for forms whose blank HTML never changes: no initial value or choice computed per request."""
+    return _blank(form_class, auto_id, get_language())
+
+
+def prefilled(form_class: type[forms.Form], initial: dict | None) -> RenderedForm:
+    """The page's unbound `form_class` showing `initial`: the labels as rendered once (`blank`), only
+    the inputs, which hold the values, rendered each time."""
+    labels = blank(form_class)
+    if not initial:
+        return labels
+    form = form_class(initial=initial)
+    return RenderedForm({bf.name: RenderedField(labels[bf.name].label_tag, str(bf)) for bf in form})

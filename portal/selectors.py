@@ -32,16 +32,23 @@ def _with_total(subscription: Subscription) -> Subscription:
 
 def portal_subscriptions(*, customer: Customer) -> list[Subscription]:
     """The customer's subscriptions, live ones first, newest first."""
+    # The lists show no address or card, and the customer is the one given: join only the plan.
     queryset = subscriptions_with_details(
-        Subscription.objects.filter(shop_id=customer.shop_id, customer=customer)
+        Subscription.objects.filter(shop_id=customer.shop_id, customer=customer), related=()
     ).order_by("status", "-created_at", "-id")
-    return [_with_total(sub) for sub in queryset]
+    return [_with_total(_of(sub, customer)) for sub in queryset]
+
+
+def _of(subscription: Subscription, customer: Customer) -> Subscription:
+    subscription.customer = customer  # the row the query was scoped to, with its shop loaded
+    return subscription
 
 
 def portal_subscription_get(*, customer: Customer, subscription_id: int) -> Subscription:
     """One subscription of this customer; another customer's (or shop's) id is a 404."""
     queryset = subscriptions_with_details(
-        Subscription.objects.filter(shop_id=customer.shop_id, customer=customer)
+        Subscription.objects.filter(shop_id=customer.shop_id, customer=customer),
+        related=("payment_method", "shipping_address"),
     ).prefetch_related(
         Prefetch("plan__program__plans", queryset=Plan.objects.filter(active=True).order_by("id")),
         Prefetch(
@@ -53,26 +60,30 @@ def portal_subscription_get(*, customer: Customer, subscription_id: int) -> Subs
     subscription = queryset.filter(pk=subscription_id).first()
     if subscription is None:
         raise Http404("No such subscription")
-    return _with_total(subscription)
+    return _with_total(_of(subscription, customer))
 
 
-def purchasable_variants(*, shop_id: int) -> list[Variant]:
+def purchasable_variants(*, shop_id: int) -> list[tuple[int, str, str, Decimal]]:
+    """(id, product title, variant title, price) of every variant a customer can swap to or add: plain
+    rows, as the page only lists them (a model instance per variant of the shop costs far more)."""
     queryset = (
         Variant.objects.filter(shop_id=shop_id, available=True, archived=False, product__active=True)
         .filter(Q(inventory__isnull=True) | Q(inventory__gt=0))
-        .select_related("product")
         .order_by("product__title", "title", "id")
     )
-    return list(queryset)
+    return list(queryset.values_list("id", "product__title", "title", "price"))
 
 
-def portal_orders(*, customer: Customer, subscription: Subscription | None = None) -> QuerySet[Order]:
+def portal_orders(
+    *, customer: Customer, subscription: Subscription | None = None, with_lines: bool = True
+) -> QuerySet[Order]:
+    """The customer's orders, newest first; `with_lines=False` for a list that shows no lines."""
     queryset = Order.objects.filter(shop_id=customer.shop_id, customer=customer)
     if subscription is not None:
         queryset = queryset.filter(subscription=subscription)
-    return queryset.prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("id"))).order_by(
-        "-created_at", "-id"
-    )
+    if with_lines:
+        queryset = queryset.prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("id")))
+    return queryset.order_by("-created_at", "-id")
 
 
 def retention_discount_code(*, shop_id: int) -> DiscountCode | None:

@@ -19,7 +19,7 @@ from loyalty.models import CustomerBalance, LedgerEntry, ReferralCode, Reward
 from portal import forms, selectors
 from portal import services as portal_services
 from portal.links import read_subscription_link
-from portal.templatetags.portal import format_shop_date
+from portal.templatetags.portal import format_shop_date, variant_options
 from subscriptions import services
 from subscriptions.actors import Actor
 from subscriptions.admin.tenancy import user_shop_id
@@ -183,17 +183,17 @@ def _subscription_page(request: HttpRequest, customer: Customer, sub: Subscripti
             "sub": sub,
             "next_order_date": effective_next_order_date(sub),
             "plans": list(sub.plan.program.plans.all()),
-            "variants": selectors.purchasable_variants(shop_id=customer.shop_id),
-            "orders": selectors.portal_orders(customer=customer, subscription=sub)[:20],
+            "variant_options": variant_options(selectors.purchasable_variants(shop_id=customer.shop_id)),
+            "orders": selectors.portal_orders(customer=customer, subscription=sub, with_lines=False)[:20],
             "live": sub.status != Subscription.Status.CANCELLED,
             "active": sub.status == Subscription.Status.ACTIVE,
-            "pause_form": forms.PauseForm(),
-            "cancel_form": forms.CancelForm(),
-            "gift_form": forms.GiftForm(auto_id="gift_%s"),  # ids unique next to address_form
-            "address_form": forms.AddressForm(
-                initial=sub.shipping_address.as_dict() if sub.shipping_address else None
+            "pause_form": forms.blank(forms.PauseForm),
+            "cancel_form": forms.blank(forms.CancelForm),
+            "gift_form": forms.blank(forms.GiftForm, auto_id="gift_%s"),  # ids unique next to address_form
+            "address_form": forms.prefilled(
+                forms.AddressForm, sub.shipping_address.as_dict() if sub.shipping_address else None
             ),
-            "card_form": forms.CardForm(),
+            "card_form": forms.blank(forms.CardForm),
             "discount_form": forms.DiscountForm(),
             "stripe_publishable_key": (
                 settings.STRIPE_PUBLISHABLE_KEY if portal_services.stripe_configured() else ""

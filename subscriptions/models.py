@@ -398,6 +398,9 @@ class Subscription(models.Model):
             ),
             models.Index(fields=["shop", "status", "auto_resume_date"], name="sub_resume_idx"),
             models.Index(fields=["customer", "-created_at"], name="sub_customer_recent_idx"),
+            # The portal's list of one customer's subscriptions (live first, newest first): with the shop
+            # and the customer both in one index, no planner walks the whole shop through a shop index.
+            models.Index(fields=["shop", "customer", "status", "-created_at"], name="sub_shop_customer_idx"),
             models.Index(fields=["shop", "external_id"], name="sub_external_idx"),
             # The console: newest-first lists, and the dashboard's new / cancelled per week.
             models.Index(fields=["shop", "created_at"], name="sub_shop_created_idx"),

@@ -1,7 +1,13 @@
 import datetime as dt
+import functools
 import re
+from decimal import Decimal
 
 from django import template
+from django.utils.formats import localize
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 
 register = template.Library()
 
@@ -45,3 +51,30 @@ def brand_style(shop) -> str:
         colour = DEFAULT_BRAND
     colour = colour.lower()
     return f"--brand: {colour}; --brand-text: {brand_text_colour(colour)}"
+
+
+def variant_options(variants) -> list[tuple[int, str]]:
+    """Each variant's <option> for the swap and add-product selects from (id, product title, title,
+    price) rows, rendered once per page rather than once per subscription line, escaped and localized
+    as `{{ variant.pk }}`, `{{ variant.price }}` ... would be."""
+    language = get_language()
+    return [
+        (pk, _variant_option(pk, product, title, str(price), language))
+        for pk, product, title, price in variants
+    ]
+
+
+@functools.lru_cache(maxsize=4096)
+def _variant_option(pk, product: str, title: str, price: str, language: str | None) -> str:
+    # Keyed by everything shown and the language that localizes it: a changed price is a new entry. The
+    # price comes as text, as Decimal("20.0") == Decimal("20.00") would share an entry but not a display.
+    return format_html(
+        '<option value="{}">{} — {} ({})</option>', localize(pk), product, title, localize(Decimal(price))
+    )
+
+
+@register.filter
+def options_except(options: list[tuple[int, str]], variant_id) -> str:
+    """The pre-rendered options (each escaped by format_html), leaving out `variant_id` (a line's own
+    variant) when given."""
+    return mark_safe("".join(html for pk, html in options if pk != variant_id))
