@@ -129,6 +129,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-us"
+# The languages a shop can talk to its customers in (Shop.language: native emails' defaults).
+LANGUAGES = [("en", "English"), ("fr", "French"), ("de", "German"), ("es", "Spanish")]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -6,9 +6,14 @@ carry no unsubscribe link and go out even to customers who unsubscribed from the
 
 Each default is written once as paragraphs; its plain-text and HTML bodies are built from them,
 so the two always say the same thing. Merchants edit the resulting templates in the console.
+The English defaults are here; `in_language` gives a notice's defaults in another language
+(notifications/locales/), falling back to English for a language that has none.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cache
+
+from notifications.locales import LANGUAGES, TRANSLATIONS
 
 CUSTOMER = "customer"
 GIFT_RECIPIENT = "gift_recipient"
@@ -280,3 +285,32 @@ def notices_for_event(event_type: str) -> list[Notice]:
 
 
 EVENT_TYPES = frozenset(notice.event_type for notice in _NOTICES)
+
+
+@cache
+def in_language(key: str, language: str | None) -> Notice:
+    """The notice `key` with its defaults (subject, greeting, paragraphs, button) in `language`."""
+    notice = NOTICES[key]
+    module = TRANSLATIONS.get(language or "")
+    if module is None:
+        return notice
+    own = module.NOTICES[key]
+    button = (own.get("button", module.MANAGE), notice.button[1]) if notice.button else None
+    return replace(
+        notice,
+        subject=own["subject"],
+        greeting=own.get("greeting", module.GREETING),
+        paragraphs=tuple(own["paragraphs"]),
+        after_items=tuple(own.get("after_items", ())),
+        button=button,
+    )
+
+
+@cache
+def default_versions(key: str) -> frozenset[tuple[str, str, str]]:
+    """(subject, text, html) of the notice's defaults in every language: a template equal to one
+    of them has not been customised by the merchant."""
+    return frozenset(
+        (notice.subject, notice.default_text, notice.default_html)
+        for notice in (in_language(key, code) for code in LANGUAGES)
+    )

@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
 from notifications.catalogue import Notice
+from notifications.locales import layout
 
 # Dates in the payload that customers see: shown in the shop's date format.
 DATE_FIELDS = ("skipped_date", "unskipped_date", "auto_resume_date", "order_date", "retry_date")
@@ -55,17 +56,19 @@ def _shop_date(value, date_format: str) -> str:
         return str(value)
 
 
-def _frequency(unit: str | None, interval) -> str:
+def _frequency(unit: str | None, interval, language: str) -> str:
     if not unit:
         return ""
     try:
         count = int(interval or 1)
     except (TypeError, ValueError):
         count = 1
-    return f"every {unit}" if count == 1 else f"every {count} {unit}s"
+    return layout(language).every(unit, count)
 
 
-def notice_context(*, data: dict, shop_name: str, date_format: str, unsubscribe_link: str = "") -> dict:
+def notice_context(
+    *, data: dict, shop_name: str, date_format: str, unsubscribe_link: str = "", language: str = "en"
+) -> dict:
     """What a template sees: the payload's flat and nested fields, plus derived ones (dates in the
     shop's format, the amount of the order, the link to update the payment method...)."""
     context = dict(data)
@@ -77,7 +80,7 @@ def notice_context(*, data: dict, shop_name: str, date_format: str, unsubscribe_
             "shop_name": shop_name,
             "plan": subscription.get("plan", ""),
             "items": subscription.get("items") or [],
-            "frequency": _frequency(data.get("frequency_unit"), data.get("frequency_interval")),
+            "frequency": _frequency(data.get("frequency_unit"), data.get("frequency_interval"), language),
             "amount": order.get("total") or data.get("amount") or "",
             "currency": order.get("currency") or data.get("currency") or subscription.get("currency", ""),
             "failure_reason": data.get("failure_reason") or data.get("error") or "",
@@ -108,15 +111,17 @@ class RenderedEmail:
 
 
 def render_email(
-    *, subject: str, text_body: str, html_body: str, notice: Notice, context: dict
+    *, subject: str, text_body: str, html_body: str, notice: Notice, context: dict, language: str = "en"
 ) -> RenderedEmail:
+    """The email; the layout's fixed words (the unsubscribe line) are in `language`."""
+    words = layout(language)
     rendered_subject = " ".join(render_source(subject, context, html=False).split())
     # A paragraph whose condition was false leaves an empty line: keep one blank line at most.
     text = re.sub(r"\n\s*\n(\s*\n)+", "\n\n", render_source(text_body, context, html=False)).strip() + "\n"
     html_content = render_source(html_body, context, html=True)
-    footer = {"notice": notice, "unsubscribe_link": context.get("unsubscribe_link", "")}
+    footer = {"notice": notice, "unsubscribe_link": context.get("unsubscribe_link", ""), "words": words}
     if notice.optional and footer["unsubscribe_link"]:
-        text += f"\nDon't want these emails? Unsubscribe: {footer['unsubscribe_link']}\n"
+        text += f"\n{words.unsubscribe_question} {words.unsubscribe}: {footer['unsubscribe_link']}\n"
     html = render_to_string(
         "notifications/email_layout.html",
         {
@@ -124,6 +129,7 @@ def render_email(
             "content": mark_safe(html_content),
             "subject": rendered_subject,
             "shop_name": context["shop_name"],
+            "language": language,
         },
     )
     return RenderedEmail(rendered_subject, text, html)

@@ -11,7 +11,7 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.urls import reverse
 
-from notifications.catalogue import CUSTOMER, NOTICES, Notice
+from notifications.catalogue import CUSTOMER, NOTICES, Notice, default_versions, in_language
 from notifications.models import EmailTemplate, NotificationSettings, Unsubscribe
 from notifications.rendering import (
     RenderedEmail,
@@ -30,20 +30,29 @@ UNSUBSCRIBE_SALT = "notifications.unsubscribe"
 # ---------------------------------------------------------------- the shop's switch and templates
 
 
+def is_customised(template: EmailTemplate) -> bool:
+    """Whether the merchant changed the template's words (it is no shipped default in any
+    language): a customised template is sent as it is, whatever the shop's language."""
+    own = (template.subject, template.text_body, template.html_body)
+    return own not in default_versions(template.key)
+
+
 def email_templates_ensure(*, shop: Shop) -> int:
-    """Give the shop its own copy of every default template it does not have yet (all on)."""
-    have = set(EmailTemplate.objects.filter(shop=shop).values_list("key", flat=True))
-    rows = [
-        EmailTemplate(
-            shop=shop,
-            key=notice.key,
-            subject=notice.subject,
-            html_body=notice.default_html,
-            text_body=notice.default_text,
-        )
-        for notice in NOTICES.values()
-        if notice.key not in have
-    ]
+    """Give the shop its own copy of every default template it does not have yet (all on), in
+    the shop's language; templates the merchant has not customised follow a change of language."""
+    have = {row.key: row for row in EmailTemplate.objects.filter(shop=shop)}
+    rows = []
+    for key in NOTICES:
+        notice = in_language(key, shop.language)
+        words = (notice.subject, notice.default_text, notice.default_html)
+        found = have.get(key)
+        if found is None:
+            rows.append(
+                EmailTemplate(shop=shop, key=key, subject=words[0], text_body=words[1], html_body=words[2])
+            )
+        elif not is_customised(found) and (found.subject, found.text_body, found.html_body) != words:
+            found.subject, found.text_body, found.html_body = words
+            found.save(update_fields=["subject", "text_body", "html_body", "updated_at"])
     EmailTemplate.objects.bulk_create(rows, ignore_conflicts=True)
     return len(rows)
 
@@ -141,17 +150,29 @@ def recipient_of(notice: Notice, data: dict) -> str:
 
 
 def email_render(*, shop: Shop, notice: Notice, template: EmailTemplate | None, data: dict) -> RenderedEmail:
+    """The email in the shop's language: the template as the merchant customised it, or else the
+    shipped default in the shop's language."""
     to = recipient_of(notice, data)
     link = unsubscribe_link(shop_id=shop.pk, email=to) if notice.optional and to else ""
     context = notice_context(
-        data=data, shop_name=shop.name, date_format=shop.date_format, unsubscribe_link=link
+        data=data,
+        shop_name=shop.name,
+        date_format=shop.date_format,
+        unsubscribe_link=link,
+        language=shop.language,
     )
+    if template is None or not is_customised(template):
+        default = in_language(notice.key, shop.language)
+        subject, text_body, html_body = default.subject, default.default_text, default.default_html
+    else:
+        subject, text_body, html_body = template.subject, template.text_body, template.html_body
     return render_email(
-        subject=template.subject if template else notice.subject,
-        text_body=template.text_body if template else notice.default_text,
-        html_body=template.html_body if template else notice.default_html,
+        subject=subject,
+        text_body=text_body,
+        html_body=html_body,
         notice=notice,
         context=context,
+        language=shop.language,
     )
 
 

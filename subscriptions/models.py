@@ -59,6 +59,12 @@ class Shop(models.Model):
     date_format = models.CharField(
         max_length=20, default="%B %-d, %Y", help_text="How dates are shown to customers."
     )
+    language = models.CharField(
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default="en",
+        help_text="The language of the emails the shop sends its customers (the shipped defaults).",
+    )
     logo_url = models.URLField(blank=True, help_text="Logo shown at the top of the customer portal.")
     brand_color = models.CharField(
         max_length=7,

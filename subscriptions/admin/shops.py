@@ -13,7 +13,7 @@ class ShopAdmin(ConsoleModelAdmin):
     search_fields = ("name", "domain")
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = (
-        (None, {"fields": ("name", "domain", "currency", "timezone", "date_format")}),
+        (None, {"fields": ("name", "domain", "currency", "timezone", "date_format", "language")}),
         ("Customer portal branding", {"fields": ("logo_url", "brand_color")}),
         ("Billing", {"fields": ("billing_time", "upcoming_notice_days")}),
         (
