@@ -331,6 +331,7 @@ def test_shop_page_staff_cannot_add_or_delete_shops(staff_client, shop):
             "currency": "USD",
             "timezone": "Europe/London",
             "date_format": "%B %-d, %Y",
+            "language": "en",
             "billing_time": "08:00",
             "upcoming_notice_days": 3,
             "dunning_retries": 3,
