@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from django.template import Context, Engine, TemplateSyntaxError
 from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.dates import MONTHS
 from django.utils.safestring import mark_safe
 
 from notifications.catalogue import Notice
@@ -45,15 +47,36 @@ def render_source(source: str, context: dict, *, html: bool) -> str:
     return compile_template(source, html=html).render(Context(context, autoescape=html))
 
 
-def _shop_date(value, date_format: str) -> str:
+def _strftime(date: dt.date, date_format: str, language: str) -> str:
+    """The date in the shop's format; a month name (%B) in the shop's language (Django's own
+    translations of the month names)."""
+    if language != "en" and "%B" in date_format:
+        with translation.override(language):
+            date_format = date_format.replace("%B", str(MONTHS[date.month]))
+    return date.strftime(date_format)
+
+
+def _shop_date(value, date_format: str, language: str = "en") -> str:
     if not value:
         return ""
     if isinstance(value, dt.date):
-        return value.strftime(date_format)
+        return _strftime(value, date_format, language)
     try:
-        return dt.date.fromisoformat(str(value)[:10]).strftime(date_format)
+        return _strftime(dt.date.fromisoformat(str(value)[:10]), date_format, language)
     except ValueError:
         return str(value)
+
+
+def _relanguage(shown, date_format: str, language: str):
+    """A date the event already shows in the shop's format (English month names), with the month
+    in the shop's language; anything unreadable is left as it is."""
+    if language == "en" or not shown or "%B" not in date_format:
+        return shown
+    try:
+        date = dt.datetime.strptime(str(shown), date_format.replace("%-", "%")).date()
+    except ValueError:
+        return shown
+    return _strftime(date, date_format, language)
 
 
 def _frequency(unit: str | None, interval, language: str) -> str:
@@ -85,20 +108,23 @@ def notice_context(
             "currency": order.get("currency") or data.get("currency") or subscription.get("currency", ""),
             "failure_reason": data.get("failure_reason") or data.get("error") or "",
             "update_payment_link": data.get("account_page_link", ""),
-            "previous_next_order_date": _shop_date(previous.get("next_billing_date"), date_format),
+            "previous_next_order_date": _shop_date(previous.get("next_billing_date"), date_format, language),
             "unavailable_items": data.get("unavailable_items")
             or ([data["unavailable_item"]] if data.get("unavailable_item") else []),
             "unsubscribe_link": unsubscribe_link,
         }
     )
+    for name in ("next_order_date", "new_delivery_date"):
+        if name in data:
+            context[name] = _relanguage(data[name], date_format, language)
     for name in DATE_FIELDS:
         if name in data:
-            context[name] = _shop_date(data[name], date_format)
+            context[name] = _shop_date(data[name], date_format, language)
     if not context.get("order_date") and order.get("billing_date"):
-        context["order_date"] = _shop_date(order["billing_date"], date_format)
+        context["order_date"] = _shop_date(order["billing_date"], date_format, language)
     if isinstance(data.get("gift"), dict):
         gift = dict(data["gift"])
-        gift["billing_date"] = _shop_date(gift.get("billing_date"), date_format)
+        gift["billing_date"] = _shop_date(gift.get("billing_date"), date_format, language)
         context["gift"] = gift
     return context
 

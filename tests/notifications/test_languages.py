@@ -170,3 +170,15 @@ def test_the_console_shop_form_saves_the_language(client, shop):
     assert refused.status_code == 200 and "language" in refused.context["adminform"].form.errors
     shop.refresh_from_db()
     assert shop.language == "es"
+
+
+@pytest.mark.parametrize(("language", "month"), [("fr", "avril"), ("es", "abril"), ("en", "April")])
+def test_dates_keep_the_shops_format_with_the_month_in_its_language(language, month):
+    shop = f.ShopFactory(name="Demo Coffee Co.", language=language, date_format="%-d %B %Y")
+    data = {**realistic("subscription.skipped"), "skipped_date": "2025-04-01"}
+    data["next_order_date"] = "15 April 2025"  # as the event shows it: the shop's format
+
+    rendered = email_render(shop=shop, notice=NOTICES["subscription.skipped"], template=None, data=data)
+
+    assert f"1 {month} 2025" in rendered.subject
+    assert f"15 {month} 2025" in rendered.text
