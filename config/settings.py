@@ -65,6 +65,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "integrations.middleware.VendorBodyLimitMiddleware",
+    "integrations.middleware.NulCharacterGuardMiddleware",
     "integrations.middleware.IdempotencyMiddleware",
     "integrations.middleware.GorgiasTicketNoteMiddleware",
     # Last, as django-axes asks: turns a locked-out sign-in into its 429 answer.

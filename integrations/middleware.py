@@ -21,14 +21,14 @@ TTL = dt.timedelta(hours=24)
 METHODS = {"POST", "PUT", "PATCH"}
 
 
-def _problem(status: int, title: str, detail: str, code: str) -> HttpResponse:
+def _problem(status: int, title: str, detail: str, code: str, field: str | None = None) -> HttpResponse:
     body = {
         "type": f"https://docs.subscriptions.example/errors/{code}",
         "title": title,
         "status": status,
         "detail": detail,
         "code": code,
-        "errors": [],
+        "errors": [{"field": field, "message": detail, "code": code}] if field else [],
     }
     return HttpResponse(json.dumps(body), status=status, content_type="application/problem+json")
 
@@ -52,6 +52,69 @@ class VendorBodyLimitMiddleware:
                     "payload_too_large",
                 )
         return self.get_response(request)
+
+
+GUARDED_PREFIXES = ("/vendor/", "/hooks/", "/account/", "/subscribe/", "/notifications/")
+NUL_MARKS = (b"\x00", b"%00", b"\\u0000")
+
+
+class NulCharacterGuardMiddleware:
+    """400 for a request to a public surface whose query or (non-multipart) body carries a NUL
+    character, raw, %-encoded or JSON-escaped: no text column stores it (PostgreSQL refuses it
+    outright), so it can only be bad input — refused before any lookup or change, naming the field."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path.startswith(GUARDED_PREFIXES):
+            field = self._field_with_nul(request)
+            if field is not None:
+                detail = f"{field}: text may not contain NUL (\\u0000) characters."
+                if request.path.startswith("/vendor/"):
+                    return _problem(400, "Invalid request", detail, "nul_character", field=field)
+                return HttpResponse(detail, status=400, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
+
+    @classmethod
+    def _field_with_nul(cls, request) -> str | None:
+        """The name of the first field carrying a NUL ("path", "body" when it cannot tell), or None."""
+        if "\x00" in request.path:
+            return "path"
+        query = request.META.get("QUERY_STRING", "").lower()
+        if "%00" in query or "\x00" in query:
+            return next(
+                (k for k, vs in request.GET.lists() if "\x00" in k or any("\x00" in v for v in vs)), "query"
+            )
+        if request.method in ("GET", "HEAD", "OPTIONS") or request.content_type.startswith("multipart/"):
+            return None
+        body = request.body
+        if not any(mark in body.lower() for mark in NUL_MARKS):
+            return None
+        if request.content_type == "application/x-www-form-urlencoded":
+            return next(
+                (k for k, vs in request.POST.lists() if "\x00" in k or any("\x00" in v for v in vs)), "body"
+            )
+        try:
+            return cls._json_path(json.loads(body)) or "body"
+        except ValueError:
+            return "body"
+
+    @classmethod
+    def _json_path(cls, value, path: str = "") -> str | None:
+        if isinstance(value, str):
+            return path if "\x00" in value else None
+        items = (
+            value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+        )
+        for key, item in items:
+            name = f"{path}[{key}]" if isinstance(key, int) else (f"{path}.{key}" if path else str(key))
+            if isinstance(key, str) and "\x00" in key:
+                return name
+            found = cls._json_path(item, name)
+            if found:
+                return found
+        return None
 
 
 class IdempotencyMiddleware:

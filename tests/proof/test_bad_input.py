@@ -344,3 +344,28 @@ def test_portal_refuses_forged_and_foreign_requests(world, portal):
     huge = {"csrfmiddlewaretoken": strict.cookies["csrftoken"].value, "padding": "x" * HUGE}
     assert strict.post(f"/account/subscriptions/{world['sub'].pk}/skip/", huge).status_code == 400
     assert _counts() == before
+
+
+# ---------------------------------------------------------------- NUL characters (PostgreSQL refuses them)
+
+
+def test_nul_characters_are_refused_everywhere_naming_the_field(world, portal, no_secret_logged):
+    sub = world["sub"]
+    before = _counts()
+    actions = f"/vendor/v1/subscriptions/{sub.pk}/actions"
+    response = _vendor(world, "post", f"{actions}/set-next-billing-date", {"date": "2030-01-01\x00"})
+    _bad(response, "date", "NUL")
+    assert response.json()["errors"][0]["field"] == "date"
+    _bad(_vendor(world, "get", "/vendor/order/formatted?filterLike[emailOrName]=a%00b"), "filterLike", "NUL")
+    flow = _flow(PAUSE, _run({"subscription_id": str(sub.pk), "resume_date": "\x00"}, run_id="nul"))
+    _bad(flow, "properties.resume_date", "NUL")
+    page = portal.post(
+        f"/account/subscriptions/{sub.pk}/change-date/",
+        "date=2030-01-01%00",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert page.status_code == 400 and b"date: text may not contain NUL" in page.content
+    # multipart forms reach the form's own validation, which refuses it too
+    page = portal.post(f"/account/subscriptions/{sub.pk}/change-date/", {"date": "2030-01-01\x00"})
+    assert page.status_code == 400
+    assert _counts() == before
