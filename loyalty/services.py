@@ -108,6 +108,19 @@ def _emit(type_: str, customer: Customer, entry: LedgerEntry, actor: Actor, **ex
     )
 
 
+def _credit(kind, event_type: str, *, customer, points, reason, actor, source_event_id) -> LedgerEntry | None:
+    entry = _append(
+        customer=customer,
+        kind=kind,
+        points=_positive(points),
+        reason=reason,
+        source_event_id=source_event_id,
+    )
+    if entry is not None:
+        _emit(event_type, customer, entry, actor)
+    return entry
+
+
 @transaction.atomic
 def points_earn(
     *,
@@ -118,16 +131,15 @@ def points_earn(
     source_event_id: str | None = None,
 ) -> LedgerEntry | None:
     """Credit points earned by a rule (an order, a subscription). Emits `loyalty.points_earned`."""
-    entry = _append(
+    return _credit(
+        Kind.EARN,
+        "loyalty.points_earned",
         customer=customer,
-        kind=Kind.EARN,
-        points=_positive(points),
+        points=points,
         reason=reason,
+        actor=actor,
         source_event_id=source_event_id,
     )
-    if entry is not None:
-        _emit("loyalty.points_earned", customer, entry, actor)
-    return entry
 
 
 @transaction.atomic
@@ -140,16 +152,15 @@ def points_bonus(
     source_event_id: str | None = None,
 ) -> LedgerEntry | None:
     """Credit a bonus rule's payout. Emits `loyalty.bonus_points_earned`."""
-    entry = _append(
+    return _credit(
+        Kind.BONUS,
+        "loyalty.bonus_points_earned",
         customer=customer,
-        kind=Kind.BONUS,
-        points=_positive(points),
+        points=points,
         reason=reason,
+        actor=actor,
         source_event_id=source_event_id,
     )
-    if entry is not None:
-        _emit("loyalty.bonus_points_earned", customer, entry, actor)
-    return entry
 
 
 # Ledger columns are 32-bit integers: bounded adjustments keep every balance far below the limit.
